@@ -1,0 +1,139 @@
+"""Developer tasks for the strawberry-channels monorepo.
+
+`nox` with no arguments runs every session a contributor keeps green;
+`nox -s demo` serves the tutorial chat example; `nox -s bench` runs the benchmarks.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PACKAGE = ROOT / "packages" / "strawberry-channels"
+EXAMPLES = ROOT / "examples"
+NODE_CLIENTS = ROOT / "tests" / "node"
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = not IN_CI
+nox.options.sessions = ["lint", "typing", "tests", "examples", "docs", "docs-tests"]
+
+PACKAGE_SPEC = f"{PACKAGE}[redis,rabbitmq,testing]"
+
+
+def _install_groups_only(session: nox.Session, *groups: str) -> None:
+    requirements: list[str] = []
+    for group in groups:
+        requirements.extend(nox.project.dependency_groups(PYPROJECT, group))
+    session.install(*requirements)
+
+
+def _install(session: nox.Session, *groups: str, editable: bool = True) -> None:
+    package = ["-e", PACKAGE_SPEC] if editable else [PACKAGE_SPEC]
+    _install_groups_only(session, *groups)
+    session.install(*package)
+
+
+def _node_clients(session: nox.Session) -> None:
+    """Install the npm clients (graphql-ws, graphql-sse, graphql-http) the tests drive."""
+    if shutil.which("npm") is None:
+        if IN_CI:
+            session.error("npm is required in CI for the third-party client tests")
+        session.warn("npm not found: tests that drive JavaScript clients will skip")
+        return
+    session.run(
+        "npm", "ci", "--no-audit", "--no-fund", "--prefix", str(NODE_CLIENTS), external=True
+    )
+
+
+def _example_projects() -> list[str]:
+    return sorted(
+        path.name
+        for path in EXAMPLES.iterdir()
+        if path.is_dir() and (path / "tests").is_dir()
+    ) if EXAMPLES.is_dir() else []
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff lint and format check over the whole repository."""
+    _install_groups_only(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typing(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    _install(session, "typing")
+    session.run("mypy")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Package tests and repository checks, with real services and real clients."""
+    _install(session, "test")
+    _node_clients(session)
+    session.run(
+        "pytest",
+        str(PACKAGE / "tests"),
+        str(ROOT / "tests" / "repo"),
+        *session.posargs,
+    )
+
+
+@nox.session
+@nox.parametrize("example", _example_projects())
+def examples(session: nox.Session, example: str) -> None:
+    """Each example project's own tests, in a process of its own."""
+    _install(session, "examples")
+    _node_clients(session)
+    session.chdir(EXAMPLES / example)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site with mkdocs --strict, offline."""
+    _install_groups_only(session, "docs")
+    session.run(
+        "mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"),
+        env={"NO_MKDOCS_2_WARNING": "1"},
+    )
+
+
+@nox.session(name="docs-tests")
+def docs_tests(session: nox.Session) -> None:
+    """Check every code block in docs/: includes resolve, examples are used, blocks run."""
+    _install(session, "docs-tests")
+    session.run("pytest", str(ROOT / "tests" / "docs"), *session.posargs)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Serve the tutorial chat example on http://127.0.0.1:8000 (in-memory channel layer)."""
+    _install(session, "examples")
+    session.chdir(EXAMPLES / "chat")
+    session.run("python", "manage.py", "migrate", "--noinput")
+    session.run("python", "manage.py", "runserver", "127.0.0.1:8000", *session.posargs,
+                env={"REDIS_URL": os.environ.get("REDIS_URL", "")})
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks against strawberry.channels and a raw Channels consumer (--quick for a short run)."""
+    _install(session, "bench")
+    session.install("strawberry-graphql")
+    session.run("python", str(ROOT / "benchmarks" / "run.py"), *session.posargs)
+
+
+@nox.session(name="docs-serve")
+def docs_serve(session: nox.Session) -> None:
+    """Serve the documentation on http://127.0.0.1:8001 with live reload."""
+    _install_groups_only(session, "docs")
+    session.run("mkdocs", "serve", "--dev-addr", "127.0.0.1:8001", env={"NO_MKDOCS_2_WARNING": "1"})

@@ -1,0 +1,14 @@
+"""GraphQL over HTTP and WebSockets for Django Channels, built on Strawberry.
+
+Moving from Strawberry's own integration is a change of import:
+``strawberry.channels`` becomes ``strawberry_channels``.
+"""
+
+from __future__ import annotations
+
+from .execution import DocumentCache, install_document_cache
+
+__all__ = [
+    "DocumentCache",
+    "install_document_cache",
+]
