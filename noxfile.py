@@ -52,11 +52,9 @@ def _node_clients(session: nox.Session) -> None:
 
 
 def _example_projects() -> list[str]:
-    return sorted(
-        path.name
-        for path in EXAMPLES.iterdir()
-        if path.is_dir() and (path / "tests").is_dir()
-    ) if EXAMPLES.is_dir() else []
+    if not EXAMPLES.is_dir():
+        return []
+    return sorted(p.name for p in EXAMPLES.iterdir() if (p / "tests").is_dir())
 
 
 @nox.session
@@ -88,13 +86,19 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
-@nox.parametrize("example", _example_projects())
-def examples(session: nox.Session, example: str) -> None:
-    """Each example project's own tests, in a process of its own."""
+def examples(session: nox.Session) -> None:
+    """Each example project's tests, each in a pytest process of its own (`-- chat` picks one)."""
+    projects = _example_projects()
+    chosen = [name for name in session.posargs if not name.startswith("-")] or projects
+    unknown = sorted(set(chosen) - set(projects))
+    if not projects or unknown:
+        session.error(f"no such example project(s): {unknown or 'none found under examples/'}")
     _install(session, "examples")
     _node_clients(session)
-    session.chdir(EXAMPLES / example)
-    session.run("pytest", *session.posargs)
+    options = [arg for arg in session.posargs if arg.startswith("-")]
+    for name in chosen:
+        with session.chdir(EXAMPLES / name):
+            session.run("pytest", *options)
 
 
 @nox.session
@@ -102,7 +106,11 @@ def docs(session: nox.Session) -> None:
     """Build the documentation site with mkdocs --strict, offline."""
     _install_groups_only(session, "docs")
     session.run(
-        "mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"),
+        "mkdocs",
+        "build",
+        "--strict",
+        "--site-dir",
+        str(ROOT / "site"),
         env={"NO_MKDOCS_2_WARNING": "1"},
     )
 
@@ -120,13 +128,19 @@ def demo(session: nox.Session) -> None:
     _install(session, "examples")
     session.chdir(EXAMPLES / "chat")
     session.run("python", "manage.py", "migrate", "--noinput")
-    session.run("python", "manage.py", "runserver", "127.0.0.1:8000", *session.posargs,
-                env={"REDIS_URL": os.environ.get("REDIS_URL", "")})
+    session.run(
+        "python",
+        "manage.py",
+        "runserver",
+        "127.0.0.1:8000",
+        *session.posargs,
+        env={"REDIS_URL": os.environ.get("REDIS_URL", "")},
+    )
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks against strawberry.channels and a raw Channels consumer (--quick for a short run)."""
+    """Benchmarks against strawberry.channels and a raw consumer (`-- --quick`: short run)."""
     _install(session, "bench")
     session.install("strawberry-graphql")
     session.run("python", str(ROOT / "benchmarks" / "run.py"), *session.posargs)

@@ -15,6 +15,7 @@ document a second time.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -94,9 +95,7 @@ class DocumentCache:
             self.hits += 1
         return document
 
-    def operation_type(
-        self, query: str, operation_name: str | None = None
-    ) -> OperationType | None:
+    def operation_type(self, query: str, operation_name: str | None = None) -> OperationType | None:
         """The type of the operation that ``query`` would run.
 
         Returns ``None`` when the document does not parse or names no such
@@ -116,9 +115,7 @@ class DocumentCache:
         errors: list[GraphQLError] | None = self._validation.get(key)
         return None if errors is None else list(errors)
 
-    def remember_validation(
-        self, key: _ValidationKey, errors: list[GraphQLError]
-    ) -> None:
+    def remember_validation(self, key: _ValidationKey, errors: list[GraphQLError]) -> None:
         self._validation.put(key, list(errors))
 
     def __len__(self) -> int:
@@ -157,11 +154,9 @@ class DocumentCacheExtension(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         if context.graphql_document is None and context.query and not context.parse_options:
-            try:
+            # On a syntax error, Strawberry's own parser runs and reports it.
+            with contextlib.suppress(GraphQLError):
                 context.graphql_document = self.cache.parse(context.query)
-            except GraphQLError:
-                # Leave it to Strawberry's own parser to report the error.
-                pass
         yield None
 
     def on_validate(self) -> Iterator[None]:
@@ -194,8 +189,6 @@ def install_document_cache(
         if isinstance(extension, type) and issubclass(extension, DocumentCacheExtension):
             return extension.cache
     cache = DocumentCache(maxsize)
-    bound = type(
-        "BoundDocumentCacheExtension", (DocumentCacheExtension,), {"cache": cache}
-    )
+    bound = type("BoundDocumentCacheExtension", (DocumentCacheExtension,), {"cache": cache})
     schema.extensions = (*schema.extensions, bound)
     return cache
