@@ -6,9 +6,14 @@ Moving from Strawberry's own integration is a change of import:
 
 from __future__ import annotations
 
+from .base import ChannelLayerMissingError, ChannelListener, ChannelsConsumer, OperationScope
 from .execution import DocumentCache, install_document_cache
 
 __all__ = [
+    "ChannelLayerMissingError",
+    "ChannelListener",
+    "ChannelsConsumer",
+    "OperationScope",
     "DocumentCache",
     "install_document_cache",
 ]
