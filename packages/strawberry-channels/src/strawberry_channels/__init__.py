@@ -13,7 +13,7 @@ __all__ = [
     "ChannelLayerMissingError",
     "ChannelListener",
     "ChannelsConsumer",
-    "OperationScope",
     "DocumentCache",
+    "OperationScope",
     "install_document_cache",
 ]
