@@ -1,0 +1,158 @@
+"""The ASGI applications under test, one per contender, all routed the same way.
+
+- ``ours``: ``strawberry_channels`` consumers.
+- ``strawberry``: Strawberry's own ``strawberry.channels`` consumers, the baseline we measure
+  against (imported here only; the package never imports it).
+- ``raw``: hand-written Channels consumers, the floor of Channels + server + JSON. The
+  WebSocket one speaks just enough ``graphql-transport-ws`` to stream integers, join a group
+  and forward each group message as a pre-shaped ``next`` frame; channel-layer messages go
+  straight to the handler, skipping Channels' per-message ``aclose_old_connections``, as a
+  lean integration does. The HTTP one decodes the JSON body and answers the known result.
+
+Every app also serves ``POST /publish?group=G&count=M``: a plain ASGI endpoint that runs the
+``group_send`` burst inside the server process (identical for all contenders).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.generic.http import AsyncHttpConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.routing import ProtocolTypeRouter, URLRouter
+from django.urls import path, re_path
+from shared_schema import GROUP_EVENT, HELLO_RESULT, LIST_RESULT, schema
+
+CONTENDERS = ("ours", "strawberry", "raw")
+SUBPROTOCOL = "graphql-transport-ws"
+
+
+async def publish_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Run ``count`` group_sends to ``group`` in this process, then answer with the timing."""
+    while (await receive())["type"] != "http.request":
+        pass
+    params = {k: v[0] for k, v in parse_qs(scope["query_string"].decode()).items()}
+    group, count = params["group"], int(params["count"])
+    layer = get_channel_layer()
+    assert layer is not None
+    started = time.monotonic()
+    for seq in range(count):
+        await layer.group_send(group, {"type": GROUP_EVENT, "seq": seq, "sent": time.monotonic()})
+        # Let consumers run between sends, as a real publisher (a mutation) would.
+        await asyncio.sleep(0)
+    body = json.dumps({"sent": count, "seconds": time.monotonic() - started}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class RawHTTPConsumer(AsyncHttpConsumer):
+    """Decode the JSON request, answer the precomputed result: no GraphQL at all."""
+
+    async def handle(self, body: bytes) -> None:
+        query = json.loads(body)["query"]
+        result = LIST_RESULT if "items" in query else HELLO_RESULT
+        await self.send_response(
+            200, json.dumps(result).encode(), headers=[(b"content-type", b"application/json")]
+        )
+
+
+class RawWSConsumer(AsyncWebsocketConsumer):
+    """Just enough graphql-transport-ws for the stream, fan-out, churn and idle scenarios."""
+
+    async def connect(self) -> None:
+        self.subscriptions: dict[str, str] = {}
+        if SUBPROTOCOL not in self.scope.get("subprotocols", []):
+            await self.close(4406)
+            return
+        await self.accept(SUBPROTOCOL)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channel-layer messages go straight to the handler (no aclose_old_connections).
+        if message["type"] == GROUP_EVENT:
+            await self.bench_event(message)
+        else:
+            await super().dispatch(message)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        message = json.loads(text_data or "{}")
+        kind = message.get("type")
+        if kind == "connection_init":
+            await self.send('{"type":"connection_ack"}')
+        elif kind == "ping":
+            await self.send('{"type":"pong"}')
+        elif kind == "subscribe":
+            await self._subscribe(message["id"], message["payload"])
+        elif kind == "complete":
+            group = self.subscriptions.pop(message["id"], None)
+            if group is not None and group not in self.subscriptions.values():
+                await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def _subscribe(self, op_id: str, payload: dict[str, Any]) -> None:
+        variables = payload.get("variables") or {}
+        if "count(" in payload["query"]:
+            prefix = '{"id":' + json.dumps(op_id) + ',"type":"next","payload":{"data":{"count":'
+            for i in range(variables["to"]):
+                await self.send(f"{prefix}{i}}}}}}}")
+            await self.send(json.dumps({"id": op_id, "type": "complete"}))
+            return
+        group = variables["group"]
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.subscriptions[op_id] = group
+        if variables.get("greet"):
+            await self._next(op_id, -1, 0.0)
+
+    async def _next(self, op_id: str, seq: int, sent: float) -> None:
+        payload = {"data": {"fanout": {"seq": seq, "sent": sent}}}
+        await self.send(json.dumps({"id": op_id, "type": "next", "payload": payload}))
+
+    async def bench_event(self, message: dict[str, Any]) -> None:
+        for op_id in list(self.subscriptions):
+            await self._next(op_id, message["seq"], message["sent"])
+
+    async def disconnect(self, code: int) -> None:
+        for group in set(self.subscriptions.values()):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.subscriptions.clear()
+
+
+def consumers(contender: str) -> tuple[Any, Any]:
+    """The (HTTP, WebSocket) ASGI apps of a contender."""
+    if contender == "ours":
+        import strawberry_channels as ours
+
+        return (
+            ours.GraphQLHTTPConsumer.as_asgi(schema=schema),
+            ours.GraphQLWSConsumer.as_asgi(schema=schema),
+        )
+    if contender == "strawberry":
+        from strawberry.channels import GraphQLHTTPConsumer, GraphQLWSConsumer
+
+        return (
+            GraphQLHTTPConsumer.as_asgi(schema=schema),
+            GraphQLWSConsumer.as_asgi(schema=schema),
+        )
+    if contender == "raw":
+        return RawHTTPConsumer.as_asgi(), RawWSConsumer.as_asgi()
+    raise ValueError(f"unknown contender {contender!r}")
+
+
+def application(contender: str) -> ProtocolTypeRouter:
+    """The same routing for every contender: /graphql over HTTP and WebSocket, /publish."""
+    http, ws = consumers(contender)
+    return ProtocolTypeRouter(
+        {
+            "http": URLRouter([path("publish", publish_app), re_path(r"^graphql", http)]),
+            "websocket": URLRouter([re_path(r"^graphql", ws)]),
+        }
+    )

@@ -1,0 +1,642 @@
+"""Benchmarks: strawberry_channels vs strawberry.channels vs a raw Channels consumer.
+
+Usage: ``python benchmarks/run.py [--quick] [--repeats N] [--only SCENARIO ...]``
+(``nox -s bench`` runs it). Needs: Redis on 127.0.0.1:6379 for the Redis scenarios
+(skipped when absent), ``wrk`` for the HTTP scenarios (falls back to the built-in
+aiohttp load generator when absent). Loopback only; every wait is bounded.
+
+Each measurement starts fresh server process(es) for one contender, lets a load-generator
+process (``client.py``, or ``wrk``) set up, snapshots the server's CPU time, runs the
+measured part, and snapshots again. Contenders alternate (the order rotates every repeat);
+the table quotes medians over the repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results"
+CHART = ROOT / "docs" / "img" / "bench.png"
+PERF_DOC = ROOT / "docs" / "performance.md"
+PY = sys.executable
+CONTENDERS = ("ours", "strawberry", "raw")
+X = "\u00d7"  # the multiplication sign of ratios
+LABELS = {"ours": "strawberry_channels", "strawberry": "strawberry.channels", "raw": "raw consumer"}
+sys.path.insert(0, str(HERE))
+
+from shared_schema import HELLO, HELLO_RESULT, LIST, LIST_RESULT  # noqa: E402
+
+
+@dataclass
+class Scenario:
+    name: str
+    title: str
+    unit: str
+    kind: str  # http | stream | fanout | churn | idle
+    vs_strawberry: float | None  # target ratio ours / strawberry.channels
+    vs_raw: float | None = None  # target ratio ours / raw
+    higher_is_better: bool = True
+    layer: str = "memory"
+    servers: int = 1
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def scenarios(quick: bool) -> list[Scenario]:
+    http_seconds = 2 if quick else 8
+    k, m = (50, 100) if quick else (100, 1000)
+    return [
+        Scenario(
+            "http_small",
+            "HTTP small query",
+            "req/s",
+            "http",
+            6.0,
+            params={"query": HELLO, "seconds": http_seconds},
+        ),
+        Scenario(
+            "http_list",
+            "HTTP list query (100 objects)",
+            "req/s",
+            "http",
+            1.5,
+            params={"query": LIST, "seconds": http_seconds},
+        ),
+        Scenario(
+            "stream",
+            "WebSocket stream",
+            "msgs/s",
+            "stream",
+            1.5,
+            params={"n": 2000 if quick else 20000},
+        ),
+        Scenario(
+            "fanout_memory",
+            f"Fan-out {k}x{m}, in-memory layer",
+            "msgs/s",
+            "fanout",
+            2.0,
+            0.6,
+            params={"k": k, "m": m},
+        ),
+        Scenario(
+            "churn",
+            "Subscribe churn",
+            "ops/s",
+            "churn",
+            2.0,
+            params={"ops": 100 if quick else 600, "concurrency": 8},
+        ),
+        Scenario(
+            "idle",
+            "Memory per idle subscription",
+            "KiB",
+            "idle",
+            0.9,
+            higher_is_better=False,
+            params={"n": 300 if quick else 2000},
+        ),
+        Scenario(
+            "fanout_redis",
+            f"Fan-out {k}x{m}, RedisChannelLayer, 2 servers",
+            "msgs/s",
+            "fanout",
+            1.5,
+            layer="redis",
+            servers=2,
+            params={"k": k, "m": m},
+        ),
+        Scenario(
+            "fanout_redis_pubsub",
+            f"Fan-out {k}x{m}, RedisPubSubChannelLayer, 2 servers",
+            "msgs/s",
+            "fanout",
+            1.5,
+            layer="redis-pubsub",
+            servers=2,
+            params={"k": k, "m": m},
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+def stop(proc: subprocess.Popen[Any]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@contextlib.contextmanager
+def servers(contender: str, layer: str, count: int) -> Iterator[list[tuple[int, psutil.Process]]]:
+    started: list[tuple[int, subprocess.Popen[bytes]]] = []
+    try:
+        for _ in range(count):
+            port = free_port()
+            proc = subprocess.Popen(
+                [PY, str(HERE / "server.py"), contender, str(port), layer], cwd=HERE
+            )
+            started.append((port, proc))
+        for port, proc in started:
+            wait_port(port, proc)
+        yield [(port, psutil.Process(proc.pid)) for port, proc in started]
+    finally:
+        for _, proc in started:
+            stop(proc)
+
+
+def cpu_seconds(procs: list[psutil.Process]) -> float:
+    total = 0.0
+    for proc in procs:
+        times = proc.cpu_times()
+        total += times.user + times.system
+    return total
+
+
+def run_client(
+    scenario: str, params: dict[str, Any], procs: list[psutil.Process], timeout: float = 300
+) -> dict[str, Any]:
+    """Run client.py; measure the servers' CPU time between GO and RESULT."""
+    client = subprocess.Popen(
+        [PY, str(HERE / "client.py"), scenario, json.dumps(params)],
+        cwd=HERE,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert client.stdin is not None
+    assert client.stdout is not None
+    try:
+        line = client.stdout.readline()
+        if line.strip() != "READY":
+            raise RuntimeError(f"client failed during setup: {line!r}")
+        rss = sum(p.memory_info().rss for p in procs)
+        cpu = cpu_seconds(procs)
+        client.stdin.write("GO\n")
+        client.stdin.flush()
+        line = client.stdout.readline()
+        cpu = cpu_seconds(procs) - cpu
+        if not line.startswith("RESULT "):
+            raise RuntimeError(f"client failed: {line!r}")
+        result: dict[str, Any] = json.loads(line[len("RESULT ") :])
+        result["server_cpu"] = cpu
+        result["server_rss"] = rss
+        client.wait(timeout)
+        return result
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait(5)
+
+
+def post(url: str, body: bytes) -> Any:
+    request = urllib.request.Request(
+        url, data=body, headers={"content-type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def measure_http(sc: Scenario, contender: str) -> dict[str, Any]:
+    query = sc.params["query"]
+    body = json.dumps({"query": query}).encode()
+    expected = LIST_RESULT if query == LIST else HELLO_RESULT
+    with servers(contender, sc.layer, 1) as [(port, proc)]:
+        url = f"http://127.0.0.1:{port}/graphql"
+        answer = post(url, body)
+        if answer != expected:
+            raise RuntimeError(f"{contender} answered {answer!r}")
+        wrk = shutil.which("wrk")
+        if wrk is None:
+            http = {"url": url, "body": body.decode(), "concurrency": 32}
+            run_client("http", {**http, "duration": 1}, [proc])  # warm-up
+            return run_client("http", {**http, "duration": sc.params["seconds"]}, [proc])
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(
+                'wrk.method = "POST"\n'
+                f"wrk.body = {json.dumps(body.decode())}\n"
+                'wrk.headers["Content-Type"] = "application/json"\n'
+            )
+        try:
+            command = [wrk, "-t1", "-c32", "-s", script.name, url]
+            subprocess.run([*command[:1], "-d1s", *command[1:]], capture_output=True, check=True)
+            cpu = cpu_seconds([proc])
+            out = subprocess.run(
+                [*command[:1], f"-d{sc.params['seconds']}s", *command[1:]],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=120,
+            ).stdout
+            cpu = cpu_seconds([proc]) - cpu
+        finally:
+            os.unlink(script.name)
+        requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        errors = re.search(r"Socket errors: .*", out)
+        failed = int(bad.group(1)) if bad else 0
+        if errors:
+            failed += sum(int(n) for n in re.findall(r"\d+", errors.group(0)))
+        return {
+            "delivered": requests - failed,
+            "expected": requests,
+            "in_order": failed == 0,
+            "rate": rate,
+            "server_cpu": cpu,
+        }
+
+
+def measure(sc: Scenario, contender: str) -> dict[str, Any]:
+    if sc.kind == "http":
+        return measure_http(sc, contender)
+    with servers(contender, sc.layer, sc.servers) as running:
+        urls = [f"ws://127.0.0.1:{port}/graphql" for port, _ in running]
+        procs = [proc for _, proc in running]
+        if sc.kind == "stream":
+            return run_client("stream", {"url": urls[0], **sc.params}, procs)
+        if sc.kind == "fanout":
+            publish = f"http://127.0.0.1:{running[0][0]}/publish"
+            group = f"fan-{uuid.uuid4().hex[:12]}"
+            return run_client(
+                "fanout", {"urls": urls, "publish": publish, "group": group, **sc.params}, procs
+            )
+        if sc.kind == "churn":
+            return run_client("churn", {"url": urls[0], **sc.params}, procs)
+        if sc.kind == "idle":
+            run_client("idle", {"url": urls[0], "n": 50}, procs)  # warm-up
+            time.sleep(0.5)
+            base = sum(p.memory_info().rss for p in procs)
+            result = run_client("idle", {"url": urls[0], **sc.params}, procs)
+            result["rate"] = (result["server_rss"] - base) / sc.params["n"] / 1024
+            return result
+    raise ValueError(sc.kind)
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def available(contender: str) -> str | None:
+    """None when the contender can be served, else why not."""
+    check = (
+        "import settings; settings.configure('memory'); import contenders; "
+        f"contenders.consumers({contender!r})"
+    )
+    done = subprocess.run([PY, "-c", check], cwd=HERE, capture_output=True, text=True)
+    return None if done.returncode == 0 else done.stderr.strip().splitlines()[-1]
+
+
+def redis_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), 1):
+            return True
+    except OSError:
+        return False
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    versions = {}
+    for dist in (
+        "strawberry-graphql",
+        "channels",
+        "channels-redis",
+        "django",
+        "uvicorn",
+        "websockets",
+        "strawberry-channels",
+    ):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[dist] = metadata.version(dist)
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "versions": versions,
+        "wrk": shutil.which("wrk") is not None,
+    }
+
+
+def summarize(sc: Scenario, samples: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "scenario": sc.name,
+        "title": sc.title,
+        "unit": sc.unit,
+        "target_vs_strawberry": sc.vs_strawberry,
+        "target_vs_raw": sc.vs_raw,
+        "higher_is_better": sc.higher_is_better,
+        "contenders": {},
+    }
+    for contender, runs in samples.items():
+        good = [r for r in runs if "error" not in r]
+        entry: dict[str, Any] = {"runs": runs, "errors": len(runs) - len(good)}
+        if good:
+            entry["median"] = statistics.median(r["rate"] for r in good)
+            entry["zero_loss"] = all(
+                r["delivered"] == r["expected"] and r["in_order"] for r in good
+            )
+            if sc.kind in ("stream", "fanout", "http"):
+                per_cpu = [r["delivered"] / r["server_cpu"] for r in good if r["server_cpu"] > 0]
+                if per_cpu:
+                    entry["per_cpu_second"] = statistics.median(per_cpu)
+            for key in ("p50_ms", "p99_ms"):
+                if all(key in r for r in good):
+                    entry[key] = statistics.median(r[key] for r in good)
+        row["contenders"][contender] = entry
+
+    def ratio(a: str, b: str, key: str = "median") -> float | None:
+        x = row["contenders"].get(a, {}).get(key)
+        y = row["contenders"].get(b, {}).get(key)
+        return x / y if x and y else None
+
+    row["vs_strawberry"] = ratio("ours", "strawberry")
+    row["vs_raw"] = ratio("ours", "raw")
+    row["cpu_vs_strawberry"] = ratio("ours", "strawberry", "per_cpu_second")
+    row["cpu_vs_raw"] = ratio("ours", "raw", "per_cpu_second")
+    row["raw_vs_strawberry"] = ratio("raw", "strawberry")
+
+    def verdict(actual: float | None, target: float | None) -> str | None:
+        if target is None:
+            return None
+        if actual is None:
+            return "n/a"
+        ok = actual >= target if sc.higher_is_better else actual <= target
+        return "PASS" if ok else "FAIL"
+
+    ours = row["contenders"].get("ours", {})
+    row["pass_vs_strawberry"] = verdict(row["vs_strawberry"], sc.vs_strawberry)
+    row["pass_vs_raw"] = verdict(row["vs_raw"], sc.vs_raw)
+    if ours and not ours.get("zero_loss", False):
+        row["pass_vs_strawberry"] = "FAIL (loss)" if "median" in ours else "n/a"
+    return row
+
+
+def fmt(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        "| scenario | strawberry_channels | strawberry.channels | raw consumer | "
+        "vs strawberry.channels (target) | vs raw (target) |",
+        "| --- | ---: | ---: | ---: | --- | --- |",
+    ]
+    for row in report["rows"]:
+        cells = []
+        for contender in CONTENDERS:
+            entry = row["contenders"].get(contender, {})
+            text = fmt(entry.get("median"), 1 if row["unit"] == "KiB" else 0)
+            if entry and entry.get("median") is not None and not entry.get("zero_loss", True):
+                text += " (loss!)"
+            cells.append(text)
+
+        sign = "≥" if row["higher_is_better"] else "≤"
+        judged = []
+        for actual, target, verdict in (
+            (row["vs_strawberry"], row["target_vs_strawberry"], row["pass_vs_strawberry"]),
+            (row["vs_raw"], row["target_vs_raw"], row["pass_vs_raw"]),
+        ):
+            text = f"{fmt(actual, 2)}{X}"
+            if target is not None:
+                text += f" ({sign} {target}{X}) **{verdict}**"
+            judged.append(text)
+        lines.append(
+            f"| {row['title']} ({row['unit']}) | {' | '.join(cells)} | {' | '.join(judged)} |"
+        )
+    extra = [
+        "",
+        "| scenario | per server CPU-second: ours / strawberry.channels / raw | "
+        "ours vs strawberry.channels | ours vs raw | latency p50 / p99 (ms): ours / "
+        "strawberry.channels / raw |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for row in report["rows"]:
+        if row["unit"] not in ("msgs/s", "req/s"):
+            continue
+        cs = row["contenders"]
+        per_cpu = " / ".join(fmt(cs.get(c, {}).get("per_cpu_second")) for c in CONTENDERS)
+        latency = " · ".join(
+            f"{fmt(cs.get(c, {}).get('p50_ms'), 1)} / {fmt(cs.get(c, {}).get('p99_ms'), 1)}"
+            for c in CONTENDERS
+        )
+        if "fan-out" not in row["title"].lower():
+            latency = "-"
+        extra.append(
+            f"| {row['title']} | {per_cpu} | {fmt(row['cpu_vs_strawberry'], 2)}{X} | "
+            f"{fmt(row['cpu_vs_raw'], 2)}{X} | {latency} |"
+        )
+    return "\n".join(lines + extra) + "\n"
+
+
+def chart(report: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in report["rows"] if r["contenders"].get("strawberry", {}).get("median")]
+    names = [r["title"] for r in rows]
+    fig, ax = plt.subplots(figsize=(10, 0.6 * len(rows) + 1.8))
+    height = 0.38
+    for offset, contender, color in (
+        (-height / 2, "ours", "#d6336c"),
+        (height / 2, "raw", "#868e96"),
+    ):
+        values = []
+        for r in rows:
+            base = r["contenders"]["strawberry"]["median"]
+            value = r["contenders"].get(contender, {}).get("median")
+            if value and not r["higher_is_better"]:
+                values.append(base / value)  # memory: show "times smaller"
+            else:
+                values.append(value / base if value else 0)
+        ax.barh(
+            [i + offset for i in range(len(rows))],
+            values,
+            height,
+            color=color,
+            label=LABELS[contender],
+        )
+    for i, r in enumerate(rows):
+        target = r["target_vs_strawberry"]
+        if target:
+            shown = 1 / target if not r["higher_is_better"] else target
+            ax.plot([shown, shown], [i - 0.45, i + 0.05], color="black", lw=1.5)
+    ax.axvline(1.0, color="#1c7ed6", ls="--", lw=1, label="strawberry.channels = 1")
+    ax.set_yticks(range(len(rows)), names)
+    ax.invert_yaxis()
+    ax.set_xlabel(
+        "speed relative to strawberry.channels (memory: times smaller); black tick = target"
+    )
+    ax.legend(loc="lower right")
+    ax.set_title(
+        f"strawberry-channels benchmarks ({report['mode']}, medians of {report['repeats']} runs)"
+    )
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def update_doc(report: dict[str, Any], table: str) -> None:
+    """Replace the generated part of docs/performance.md (between the bench markers)."""
+    if not PERF_DOC.exists():
+        return
+    m = report["machine"]
+    load = report["load_average"]
+    generated = (
+        f"Run on {report['date']} ({report['mode']} mode, medians of {report['repeats']} "
+        f"runs per contender): {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
+        f"{m['os']}, Python {m['python']}; "
+        + ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+        + f". Load average before / after: {load['before']} / {load['after']}.\n\n"
+        + table
+        + "\n![Ratios to strawberry.channels](img/bench.png)\n"
+    )
+    text = PERF_DOC.read_text()
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        PERF_DOC.write_text(f"{head}{start}\n{generated}{end}{tail}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one repeat (<3 min)")
+    parser.add_argument("--repeats", type=int, help="runs per contender (default 3, quick 1)")
+    parser.add_argument("--only", nargs="*", help="scenario names to run")
+    parser.add_argument("--no-write", action="store_true", help="print only, write no files")
+    args = parser.parse_args()
+    repeats = args.repeats or (1 if args.quick else 3)
+    chosen = [s for s in scenarios(args.quick) if not args.only or s.name in args.only]
+
+    contenders = []
+    for contender in CONTENDERS:
+        why = available(contender)
+        if why:
+            print(f"!! {LABELS[contender]} unavailable, skipped: {why}")
+        else:
+            contenders.append(contender)
+    if not redis_up():
+        print("!! Redis not reachable on 127.0.0.1:6379: Redis scenarios skipped")
+        chosen = [s for s in chosen if s.layer == "memory"]
+
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    samples: dict[str, dict[str, list[dict[str, Any]]]] = {
+        s.name: {c: [] for c in contenders} for s in chosen
+    }
+    started = time.monotonic()
+    for repeat in range(repeats):
+        order = contenders[repeat % len(contenders) :] + contenders[: repeat % len(contenders)]
+        for sc in chosen:
+            for contender in order:
+                try:
+                    result = measure(sc, contender)
+                except Exception as exc:  # record and carry on with the other contenders
+                    result = {"error": f"{type(exc).__name__}: {exc}"}
+                samples[sc.name][contender].append(result)
+                shown = f"{result['rate']:,.1f} {sc.unit}" if "rate" in result else result["error"]
+                if "rate" in result and result["delivered"] != result["expected"]:
+                    shown += f"  LOSS {result['delivered']}/{result['expected']}"
+                print(
+                    f"[{time.monotonic() - started:6.0f}s] run {repeat + 1}/{repeats} "
+                    f"{sc.name:20} {LABELS[contender]:20} {shown}",
+                    flush=True,
+                )
+
+    report = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "mode": "quick" if args.quick else "full",
+        "repeats": repeats,
+        "command": "nox -s bench" + (" -- --quick" if args.quick else ""),
+        "machine": machine(),
+        "load_average": {"before": load_before, "after": [round(x, 2) for x in os.getloadavg()]},
+        "seconds": round(time.monotonic() - started),
+        "rows": [summarize(sc, samples[sc.name]) for sc in chosen],
+    }
+    table = markdown(report)
+    print()
+    print(table)
+    if not args.no_write:
+        RESULTS.mkdir(exist_ok=True)
+        stem = "quick" if args.quick else "latest"
+        (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=1) + "\n")
+        (RESULTS / f"{stem}.md").write_text(table)
+        if not args.quick:
+            chart(report, CHART)
+            update_doc(report, table)
+        else:
+            chart(report, RESULTS / "quick.png")
+        print(f"wrote {RESULTS}/{stem}.json, {stem}.md and the chart")
+    failed = [
+        r["scenario"]
+        for r in report["rows"]
+        if str(r["pass_vs_strawberry"]).startswith("FAIL")
+        or str(r["pass_vs_raw"]).startswith("FAIL")
+    ]
+    if failed:
+        print("targets missed: " + ", ".join(failed))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
