@@ -1,0 +1,33 @@
+"""ASGI entry point: both GraphQL consumers behind Channels' AuthMiddlewareStack."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "customcontext.settings")
+django_asgi_app = get_asgi_application()
+
+# --8<-- [start:routing]
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import re_path  # noqa: E402
+
+from customcontext.consumers import ContextHTTPConsumer, ContextWSConsumer  # noqa: E402
+from customcontext.schema import schema  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": AuthMiddlewareStack(
+            URLRouter(
+                [
+                    re_path(r"^graphql/?$", ContextHTTPConsumer.as_asgi(schema=schema)),
+                    re_path(r"", django_asgi_app),
+                ]
+            )
+        ),
+        "websocket": AuthMiddlewareStack(
+            URLRouter([re_path(r"^graphql/?$", ContextWSConsumer.as_asgi(schema=schema))])
+        ),
+    }
+)
+# --8<-- [end:routing]

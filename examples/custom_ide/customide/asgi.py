@@ -1,0 +1,27 @@
+"""ASGI entry point: /graphql answers with the playground page when a browser asks."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "customide.settings")
+django_asgi_app = get_asgi_application()
+
+# --8<-- [start:routing]
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import re_path  # noqa: E402
+
+from customide.consumers import PlaygroundHTTPConsumer  # noqa: E402
+from customide.schema import schema  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": URLRouter(
+            [
+                re_path(r"^graphql/?$", PlaygroundHTTPConsumer.as_asgi(schema=schema)),
+                re_path(r"", django_asgi_app),
+            ]
+        )
+    }
+)
+# --8<-- [end:routing]

@@ -1,0 +1,28 @@
+"""ASGI entry point: one HTTP consumer with every HTTP option switched on."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "httpoptions.settings")
+django_asgi_app = get_asgi_application()
+
+# --8<-- [start:consumer]
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import re_path  # noqa: E402
+
+from httpoptions.schema import schema  # noqa: E402
+from strawberry_channels import GraphQLHTTPConsumer  # noqa: E402
+
+graphql_http = GraphQLHTTPConsumer.as_asgi(
+    schema=schema,
+    graphql_ide="graphiql",
+    allow_queries_via_get=True,
+    multipart_uploads_enabled=True,
+    subscription_protocols=("sse", "multipart"),
+)
+
+application = ProtocolTypeRouter(
+    {"http": URLRouter([re_path(r"^graphql/?$", graphql_http), re_path(r"", django_asgi_app)])}
+)
+# --8<-- [end:consumer]

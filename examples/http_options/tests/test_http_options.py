@@ -1,0 +1,160 @@
+"""GET queries, uploads and their CSRF rule, and subscriptions streamed over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from urllib.parse import urlencode
+
+import httpx
+from channels.testing import HttpCommunicator
+from gql import Client, FileVar, gql
+from gql.transport.aiohttp import AIOHTTPTransport
+from httpoptions.asgi import application
+
+BOUNDARY = "example-boundary"
+
+
+async def request(
+    method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    raw_headers = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    communicator = HttpCommunicator(application, method, path, body=body, headers=raw_headers)
+    response = await communicator.get_response()
+    response_headers = {k.decode().lower(): v.decode() for k, v in response["headers"]}
+    return response["status"], response_headers, response["body"]
+
+
+def upload_body(text: bytes) -> bytes:
+    operations = {
+        "query": "mutation ($file: Upload!) { uploadFile(file: $file) { name size sha256 } }",
+        "variables": {"file": None},
+    }
+    fields = [
+        ('name="operations"', "application/json", json.dumps(operations).encode()),
+        ('name="map"', "application/json", json.dumps({"0": ["variables.file"]}).encode()),
+        ('name="0"; filename="notes.txt"', "text/plain", text),
+    ]
+    body = b""
+    for disposition, content_type, data in fields:
+        body += (
+            (
+                f"--{BOUNDARY}\r\nContent-Disposition: form-data; {disposition}\r\n"
+                f"Content-Type: {content_type}\r\n\r\n"
+            ).encode()
+            + data
+            + b"\r\n"
+        )
+    return body + f"--{BOUNDARY}--\r\n".encode()
+
+
+async def test_query_over_get() -> None:
+    query = urlencode({"query": '{ hello(name: "GET") }'})
+    status, _, body = await request(
+        "GET", f"/graphql?{query}", headers={"Accept": "application/json"}
+    )
+    assert status == 200
+    assert json.loads(body) == {"data": {"hello": "Hello, GET!"}}
+
+
+async def test_mutation_over_get_is_refused() -> None:
+    query = urlencode({"query": 'mutation { announce(message: "no") }'})
+    status, headers, _ = await request(
+        "GET", f"/graphql?{query}", headers={"Accept": "application/json"}
+    )
+    assert status == 405
+    assert headers["allow"] == "POST"
+
+
+async def test_upload_with_a_preflight_header() -> None:
+    status, _, body = await request(
+        "POST",
+        "/graphql",
+        body=upload_body(b"strawberries\n"),
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+            "Accept": "application/json",
+            "GraphQL-Preflight": "1",
+        },
+    )
+    assert status == 200
+    assert json.loads(body) == {
+        "data": {
+            "uploadFile": {
+                "name": "notes.txt",
+                "size": 13,
+                "sha256": hashlib.sha256(b"strawberries\n").hexdigest(),
+            }
+        }
+    }
+
+
+async def test_upload_without_a_preflight_header_is_refused() -> None:
+    status, _, body = await request(
+        "POST",
+        "/graphql",
+        body=upload_body(b"forged"),
+        headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+    )
+    assert status == 400
+    assert "uploadFile" not in body.decode()
+
+
+async def test_live_server_queries_and_uploads_with_gql(live_server: str) -> None:
+    transport = AIOHTTPTransport(
+        url=f"{live_server}/graphql", headers={"Apollo-Require-Preflight": "true"}
+    )
+    async with Client(transport=transport) as session:
+        assert await session.execute(gql("{ hello }")) == {"hello": "Hello, world!"}
+        upload = gql("mutation ($files: [Upload!]!) { uploadFiles(files: $files) { name size } }")
+        upload.variable_values = {
+            "files": [
+                FileVar(io.BytesIO(b"one"), filename="a.txt"),
+                FileVar(io.BytesIO(b"three"), filename="b.txt"),
+            ]
+        }
+        result = await session.execute(upload, upload_files=True)
+    assert result == {"uploadFiles": [{"name": "a.txt", "size": 3}, {"name": "b.txt", "size": 5}]}
+
+
+async def test_live_multipart_subscription_fed_by_the_channel_layer(live_server: str) -> None:
+    url = f"{live_server}/graphql"
+    received: list[object] = []
+    async with Client(transport=AIOHTTPTransport(url=url)) as subscriber:
+        async for item in subscriber.subscribe(gql("subscription { announcements { message } }")):
+            received.append(item["announcements"])
+            if item["announcements"] is None:
+                # Listening: publish through the server, whose in-memory layer we share.
+                async with Client(transport=AIOHTTPTransport(url=url)) as publisher:
+                    for text in ("first", "second"):
+                        announced = gql(f'mutation {{ announce(message: "{text}") }}')
+                        assert await publisher.execute(announced) == {"announce": True}
+            elif len(received) == 3:
+                break
+    assert received == [None, {"message": "first"}, {"message": "second"}]
+
+
+async def test_live_server_sent_events(live_server: str) -> None:
+    events: list[tuple[str, str]] = []
+    async with (
+        httpx.AsyncClient(timeout=10) as http,
+        http.stream(
+            "POST",
+            f"{live_server}/graphql",
+            json={"query": "subscription { countdown(start: 2) }"},
+            headers={"Accept": "text/event-stream"},
+        ) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        event = ""
+        async for line in response.aiter_lines():
+            if line.startswith("event:"):
+                event = line.removeprefix("event:").strip()
+            elif line.startswith("data:"):
+                events.append((event, line.removeprefix("data:").strip()))
+    assert [name for name, _ in events] == ["next", "next", "next", "complete"]
+    assert [json.loads(data) for _, data in events[:3]] == [
+        {"data": {"countdown": n}} for n in (2, 1, 0)
+    ]

@@ -1,0 +1,31 @@
+"""ASGI entry point: HTTP to the stock consumer, WebSockets to the password-checking one."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wsauth.settings")
+django_asgi_app = get_asgi_application()
+
+# --8<-- [start:routing]
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import re_path  # noqa: E402
+
+from strawberry_channels import GraphQLHTTPConsumer  # noqa: E402
+from wsauth.consumers import PasswordWSConsumer  # noqa: E402
+from wsauth.schema import schema  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": URLRouter(
+            [
+                re_path(r"^graphql/?$", GraphQLHTTPConsumer.as_asgi(schema=schema)),
+                re_path(r"", django_asgi_app),
+            ]
+        ),
+        "websocket": URLRouter(
+            [re_path(r"^graphql/?$", PasswordWSConsumer.as_asgi(schema=schema))]
+        ),
+    }
+)
+# --8<-- [end:routing]
