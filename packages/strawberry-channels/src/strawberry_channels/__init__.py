@@ -8,12 +8,21 @@ from __future__ import annotations
 
 from .base import ChannelLayerMissingError, ChannelListener, ChannelsConsumer, OperationScope
 from .execution import DocumentCache, install_document_cache
+from .http_consumer import GraphQLHTTPConsumer, SyncGraphQLHTTPConsumer
+from .request import ChannelsRequest, ChannelsResponse, TemporalResponse
+from .router import GraphQLProtocolTypeRouter
 
 __all__ = [
     "ChannelLayerMissingError",
     "ChannelListener",
     "ChannelsConsumer",
+    "ChannelsRequest",
+    "ChannelsResponse",
     "DocumentCache",
+    "GraphQLHTTPConsumer",
+    "GraphQLProtocolTypeRouter",
     "OperationScope",
+    "SyncGraphQLHTTPConsumer",
+    "TemporalResponse",
     "install_document_cache",
 ]
