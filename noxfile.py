@@ -142,7 +142,7 @@ def demo(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks against strawberry.channels and a raw consumer (`-- --quick`: short run)."""
     _install(session, "bench")
-    session.install("strawberry-graphql")
+    session.install("--upgrade", "strawberry-graphql")  # measure against the latest release
     session.run("python", str(ROOT / "benchmarks" / "run.py"), *session.posargs)
 
 

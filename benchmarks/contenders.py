@@ -126,14 +126,17 @@ class RawWSConsumer(AsyncWebsocketConsumer):
         self.subscriptions.clear()
 
 
-def consumers(contender: str) -> tuple[Any, Any]:
-    """The (HTTP, WebSocket) ASGI apps of a contender."""
+def consumers(contender: str) -> tuple[Any | None, Any | None]:
+    """The (HTTP, WebSocket) ASGI apps of a contender (None: not available)."""
     if contender == "ours":
         import strawberry_channels as ours
 
+        # Either consumer may still be missing while the package is being built.
+        http = getattr(ours, "GraphQLHTTPConsumer", None)
+        ws = getattr(ours, "GraphQLWSConsumer", None)
         return (
-            ours.GraphQLHTTPConsumer.as_asgi(schema=schema),
-            ours.GraphQLWSConsumer.as_asgi(schema=schema),
+            http.as_asgi(schema=schema) if http else None,
+            ws.as_asgi(schema=schema) if ws else None,
         )
     if contender == "strawberry":
         from strawberry.channels import GraphQLHTTPConsumer, GraphQLWSConsumer
@@ -150,9 +153,10 @@ def consumers(contender: str) -> tuple[Any, Any]:
 def application(contender: str) -> ProtocolTypeRouter:
     """The same routing for every contender: /graphql over HTTP and WebSocket, /publish."""
     http, ws = consumers(contender)
-    return ProtocolTypeRouter(
-        {
-            "http": URLRouter([path("publish", publish_app), re_path(r"^graphql", http)]),
-            "websocket": URLRouter([re_path(r"^graphql", ws)]),
-        }
-    )
+    http_routes: list[Any] = [path("publish", publish_app)]
+    ws_routes: list[Any] = []
+    if http is not None:
+        http_routes.append(re_path(r"^graphql", http))
+    if ws is not None:
+        ws_routes.append(re_path(r"^graphql", ws))
+    return ProtocolTypeRouter({"http": URLRouter(http_routes), "websocket": URLRouter(ws_routes)})

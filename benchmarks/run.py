@@ -43,6 +43,8 @@ RESULTS = HERE / "results"
 CHART = ROOT / "docs" / "img" / "bench.png"
 PERF_DOC = ROOT / "docs" / "performance.md"
 PY = sys.executable
+# Server stderr (warnings, tracebacks at teardown) goes here, not into the table output.
+SERVER_LOG = Path(tempfile.gettempdir()) / "strawberry-channels-bench-server.log"
 CONTENDERS = ("ours", "strawberry", "raw")
 X = "\u00d7"  # the multiplication sign of ratios
 LABELS = {"ours": "strawberry_channels", "strawberry": "strawberry.channels", "raw": "raw consumer"}
@@ -180,7 +182,9 @@ def servers(contender: str, layer: str, count: int) -> Iterator[list[tuple[int, 
         for _ in range(count):
             port = free_port()
             proc = subprocess.Popen(
-                [PY, str(HERE / "server.py"), contender, str(port), layer], cwd=HERE
+                [PY, str(HERE / "server.py"), contender, str(port), layer],
+                cwd=HERE,
+                stderr=SERVER_LOG.open("ab"),
             )
             started.append((port, proc))
         for port, proc in started:
@@ -325,14 +329,21 @@ def measure(sc: Scenario, contender: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- reporting
 
 
-def available(contender: str) -> str | None:
-    """None when the contender can be served, else why not."""
+def available(contender: str) -> dict[str, str | None]:
+    """For "http" and "ws": None when the contender can serve it, else why not."""
     check = (
-        "import settings; settings.configure('memory'); import contenders; "
-        f"contenders.consumers({contender!r})"
+        "import json, settings; settings.configure('memory'); import contenders; "
+        f"print(json.dumps([c is not None for c in contenders.consumers({contender!r})]))"
     )
     done = subprocess.run([PY, "-c", check], cwd=HERE, capture_output=True, text=True)
-    return None if done.returncode == 0 else done.stderr.strip().splitlines()[-1]
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or ["failed to import"])[-1]
+        return {"http": why, "ws": why}
+    http, ws = json.loads(done.stdout.strip().splitlines()[-1])
+    return {
+        "http": None if http else "no GraphQLHTTPConsumer",
+        "ws": None if ws else "no GraphQLWSConsumer",
+    }
 
 
 def redis_up() -> bool:
@@ -464,8 +475,8 @@ def markdown(report: dict[str, Any]) -> str:
     extra = [
         "",
         "| scenario | per server CPU-second: ours / strawberry.channels / raw | "
-        "ours vs strawberry.channels | ours vs raw | latency p50 / p99 (ms): ours / "
-        "strawberry.channels / raw |",
+        "ours vs strawberry.channels | ours vs raw | latency p50 / p99 (ms): ours · "
+        "strawberry.channels · raw |",
         "| --- | --- | --- | --- | --- |",
     ]
     for row in report["rows"]:
@@ -569,17 +580,18 @@ def main() -> int:
     repeats = args.repeats or (1 if args.quick else 3)
     chosen = [s for s in scenarios(args.quick) if not args.only or s.name in args.only]
 
-    contenders = []
-    for contender in CONTENDERS:
-        why = available(contender)
-        if why:
-            print(f"!! {LABELS[contender]} unavailable, skipped: {why}")
-        else:
-            contenders.append(contender)
+    support = {contender: available(contender) for contender in CONTENDERS}
+    contenders = [c for c in CONTENDERS if not all(support[c].values())]
+    for contender, why in support.items():
+        for kind, reason in why.items():
+            if reason:
+                print(f"!! {LABELS[contender]}: {kind} scenarios skipped: {reason}")
     if not redis_up():
         print("!! Redis not reachable on 127.0.0.1:6379: Redis scenarios skipped")
         chosen = [s for s in chosen if s.layer == "memory"]
 
+    SERVER_LOG.write_bytes(b"")
+    print(f"server logs: {SERVER_LOG}")
     load_before = [round(x, 2) for x in os.getloadavg()]
     samples: dict[str, dict[str, list[dict[str, Any]]]] = {
         s.name: {c: [] for c in contenders} for s in chosen
@@ -589,6 +601,8 @@ def main() -> int:
         order = contenders[repeat % len(contenders) :] + contenders[: repeat % len(contenders)]
         for sc in chosen:
             for contender in order:
+                if support[contender]["http" if sc.kind == "http" else "ws"]:
+                    continue
                 try:
                     result = measure(sc, contender)
                 except Exception as exc:  # record and carry on with the other contenders
