@@ -1,0 +1,1 @@
+"""The GraphQL side of the chat: types, the joinChatRooms subscription, sendChatMessage."""
