@@ -11,6 +11,7 @@ from .execution import DocumentCache, install_document_cache
 from .http_consumer import GraphQLHTTPConsumer, SyncGraphQLHTTPConsumer
 from .request import ChannelsRequest, ChannelsResponse, TemporalResponse
 from .router import GraphQLProtocolTypeRouter
+from .ws import GraphQLWSConsumer
 
 __all__ = [
     "ChannelLayerMissingError",
@@ -21,6 +22,7 @@ __all__ = [
     "DocumentCache",
     "GraphQLHTTPConsumer",
     "GraphQLProtocolTypeRouter",
+    "GraphQLWSConsumer",
     "OperationScope",
     "SyncGraphQLHTTPConsumer",
     "TemporalResponse",

@@ -1,0 +1,494 @@
+"""GraphQL over WebSockets: :class:`GraphQLWSConsumer`.
+
+The consumer is glue between Channels and the sans-IO protocol state machines
+in :mod:`strawberry_channels.protocols`: it decodes frames, hands them to the
+protocol, and carries out the actions it gets back (send, close, authenticate,
+start or cancel an operation). Each operation runs as its own task inside
+:meth:`~strawberry_channels.ChannelsConsumer.operation_scope`, so it has its own
+channel for :meth:`~strawberry_channels.ChannelsConsumer.listen_to_channel`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
+
+from channels.exceptions import StopConsumer
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET, UnsetType
+
+from .base import ChannelsConsumer
+from .execution import install_document_cache
+from .protocols.graphql_transport_ws import (
+    GRAPHQL_TRANSPORT_WS,
+    Action,
+    Authenticate,
+    CancelOperation,
+    Close,
+    CloseCode,
+    GraphQLTransportWSProtocol,
+    Operation,
+    Send,
+    StartKeepAlive,
+    StartOperation,
+)
+from .protocols.graphql_ws import GRAPHQL_WS, GraphQLWSProtocol
+
+if TYPE_CHECKING:
+    from strawberry import Schema
+
+__all__ = [
+    "DEFAULT_MAX_MESSAGE_SIZE",
+    "GRAPHQL_TRANSPORT_WS",
+    "GRAPHQL_WS",
+    "GraphQLWSConsumer",
+]
+
+logger = logging.getLogger("strawberry_channels")
+
+#: Longest text frame (in characters) a consumer accepts by default.
+DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
+
+_SINGLE_RESULT = (OperationType.QUERY, OperationType.MUTATION)
+
+
+class _ConnectionGone(Exception):
+    """The client went away while we were sending."""
+
+
+def _format_result(result: ExecutionResult) -> dict[str, Any]:
+    payload: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        payload["errors"] = [error.formatted for error in result.errors]
+    if result.extensions:
+        payload["extensions"] = result.extensions
+    return payload
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """Errors found before execution started (parse, validation, unknown operation).
+
+    Strawberry also reports a subscription resolver that fails before its first
+    result as a :class:`PreExecutionError`; those errors carry a ``path`` and are
+    execution errors, sent as a ``next`` message.
+    """
+    return isinstance(result, PreExecutionError) and all(
+        error.path is None for error in result.errors or ()
+    )
+
+
+def _origin_matches(origin: str, allowed: str) -> bool:
+    if allowed == "*":
+        return True
+    if "://" in allowed:
+        return origin.lower() == allowed.rstrip("/").lower()
+    host = (urlsplit(origin).netloc or "").lower()
+    pattern = allowed.lower()
+    if pattern.startswith("."):
+        return host == pattern[1:] or host.endswith(pattern)
+    return host == pattern or host.split(":")[0] == pattern
+
+
+class GraphQLWSConsumer(ChannelsConsumer):
+    """GraphQL queries, mutations and subscriptions over a WebSocket.
+
+    Speaks ``graphql-transport-ws`` and the legacy ``graphql-ws``. Use it with
+    ``GraphQLWSConsumer.as_asgi(schema=schema, ...)``.
+
+    Args:
+        schema: the Strawberry schema (a document cache is installed on it).
+        debug: put exception texts into close reasons of internal errors.
+        keep_alive: send keep-alive messages (``ping`` on graphql-transport-ws,
+            ``ka`` on graphql-ws) once the connection is acknowledged.
+        keep_alive_interval: seconds between keep-alive messages.
+        subscription_protocols: the subprotocols served, in order of preference.
+            The first one the client offered is chosen; a client that offered
+            none of them is closed with 4406.
+        connection_init_wait_timeout: seconds a client has to send
+            ``connection_init`` (and be acknowledged) before it is closed with 4408.
+        max_subscriptions_per_connection: operations that may run at once on
+            one connection (``None``: no limit).
+        allowed_origins: origins allowed to open a socket from a browser. By
+            default only same-origin handshakes (``Origin`` matching ``Host``)
+            and handshakes without an ``Origin`` header (non-browser clients)
+            are accepted. Entries are full origins (``"https://app.example"``),
+            host names (``"app.example"``, ``".example"`` for subdomains too)
+            or ``"*"``.
+        max_message_size: longest text frame accepted, in characters; a longer
+            one closes the connection with 1009.
+        listener_buffer_size: see :class:`~strawberry_channels.ChannelsConsumer`.
+
+    Override :meth:`get_context`, :meth:`get_root_value`, :meth:`on_ws_connect`,
+    :meth:`decode_json` and :meth:`encode_json` to customise it.
+    """
+
+    #: The subprotocols served, most preferred first.
+    default_subscription_protocols: ClassVar[tuple[str, ...]] = (GRAPHQL_TRANSPORT_WS, GRAPHQL_WS)
+
+    def __init__(
+        self,
+        schema: Schema,
+        *,
+        debug: bool = False,
+        keep_alive: bool = False,
+        keep_alive_interval: float = 1,
+        subscription_protocols: Sequence[str] | None = None,
+        connection_init_wait_timeout: float = 60,
+        max_subscriptions_per_connection: int | None = None,
+        allowed_origins: Sequence[str] | None = None,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        protocols = tuple(subscription_protocols or self.default_subscription_protocols)
+        unknown = set(protocols) - {GRAPHQL_TRANSPORT_WS, GRAPHQL_WS}
+        if unknown:
+            raise ValueError(f"Unknown subscription protocols: {sorted(unknown)}")
+        self.schema = schema
+        self.document_cache = install_document_cache(schema)
+        self.debug = debug
+        self.keep_alive = keep_alive
+        self.keep_alive_interval = keep_alive_interval
+        self.subscription_protocols = protocols
+        self.connection_init_wait_timeout = connection_init_wait_timeout
+        self.max_subscriptions_per_connection = max_subscriptions_per_connection
+        self.allowed_origins = tuple(allowed_origins) if allowed_origins is not None else None
+        self.max_message_size = max_message_size
+        #: The protocol state machine, once the handshake chose a subprotocol.
+        self.protocol: GraphQLTransportWSProtocol | GraphQLWSProtocol | None = None
+        self.connection_params: dict[str, Any] | None = None
+        self.context: Any = None
+        self.root_value: Any = None
+        self._operations: dict[Operation, asyncio.Task[None]] = {}
+        self._helpers: set[asyncio.Task[None]] = set()
+        self._init_timer: asyncio.TimerHandle | None = None
+        self._closed = False
+
+    # -- overridable hooks ---------------------------------------------------
+    async def get_context(self, request: GraphQLWSConsumer, connection_params: Any) -> Any:
+        """The context of every operation on this connection.
+
+        Called once, when ``connection_init`` arrives. The default is a dict
+        with ``request`` and ``ws`` (both this consumer) and
+        ``connection_params`` (the ``connection_init`` payload).
+        """
+        return {"request": request, "ws": request, "connection_params": connection_params}
+
+    async def get_root_value(self, request: GraphQLWSConsumer) -> Any:
+        """The root value of every operation on this connection (default ``None``)."""
+        return None
+
+    async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:
+        """Decide on ``connection_init``.
+
+        Return ``UNSET`` or ``None`` to acknowledge without a payload (on
+        graphql-transport-ws ``None`` is sent as ``"payload": null``), or a dict
+        sent as the ``connection_ack`` payload. Raise
+        :class:`strawberry.exceptions.ConnectionRejectionError` to reject: the
+        socket is closed with 4403 (graphql-ws sends the error's payload in a
+        ``connection_error`` message first).
+        """
+        unset: UnsetType = UNSET
+        return unset
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Decode one text frame."""
+        return json.loads(data)
+
+    def encode_json(self, data: object) -> str | bytes:
+        """Encode one message."""
+        return json.dumps(data, separators=(",", ":"))
+
+    # -- handshake -------------------------------------------------------------
+    @property
+    def headers(self) -> dict[str, str]:
+        """The handshake's headers, lower-case names (repeated ones joined by commas)."""
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in self.scope.get("headers", ()):
+            name = raw_name.decode("latin1").lower()
+            value = raw_value.decode("latin1")
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        return headers
+
+    def origin_allowed(self) -> bool:
+        """Whether the handshake's ``Origin`` may open a socket."""
+        headers = self.headers
+        origin = headers.get("origin")
+        if origin is None:
+            return True
+        if self.allowed_origins is not None:
+            return any(_origin_matches(origin, allowed) for allowed in self.allowed_origins)
+        host = headers.get("host")
+        if host is None or origin == "null":
+            return False
+        return (urlsplit(origin).netloc or "").lower() == host.lower()
+
+    def choose_subprotocol(self, offered: Sequence[str]) -> str | None:
+        """The server's most preferred subprotocol among those offered."""
+        for protocol in self.subscription_protocols:
+            if protocol in offered:
+                return protocol
+        return None
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        if not self.origin_allowed():
+            logger.info("Refused a WebSocket handshake from origin %r", self.headers.get("origin"))
+            self._closed = True
+            await self._send_event({"type": "websocket.close", "code": CloseCode.FORBIDDEN})
+            return
+        offered = [str(p) for p in self.scope.get("subprotocols") or ()]
+        subprotocol = self.choose_subprotocol(offered)
+        if subprotocol is None:
+            await self._send_event({"type": "websocket.accept"})
+            await self._close(CloseCode.SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable")
+            return
+        protocol_class = (
+            GraphQLTransportWSProtocol if subprotocol == GRAPHQL_TRANSPORT_WS else GraphQLWSProtocol
+        )
+        self.protocol = protocol_class(
+            keep_alive=self.keep_alive,
+            max_operations=self.max_subscriptions_per_connection,
+            debug=self.debug,
+        )
+        await self._send_event({"type": "websocket.accept", "subprotocol": subprotocol})
+        self._init_timer = asyncio.get_running_loop().call_later(
+            self.connection_init_wait_timeout, self._on_init_timeout
+        )
+
+    def _on_init_timeout(self) -> None:
+        self._init_timer = None
+        protocol = self.protocol
+        if protocol is None or self._closed or protocol.acknowledged:
+            return
+        self._spawn_helper(self._apply(protocol.init_timeout()))
+
+    # -- frames ----------------------------------------------------------------
+    async def websocket_receive(self, message: dict[str, Any]) -> None:
+        protocol = self.protocol
+        if protocol is None or self._closed:
+            return
+        text = message.get("text")
+        if text is None:
+            actions = protocol.receive_binary()
+        elif len(text) > self.max_message_size:
+            actions = protocol.receive_too_large(self.max_message_size)
+        else:
+            try:
+                decoded = self.decode_json(text)
+            except ValueError:
+                actions = protocol.receive_invalid("Invalid message: not JSON")
+            else:
+                actions = protocol.receive(decoded)
+        if actions:
+            with contextlib.suppress(_ConnectionGone):
+                await self._apply(actions)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        self._closed = True
+        await self._shutdown()
+        raise StopConsumer
+
+    async def on_consumer_exit(self) -> None:
+        try:
+            await self._shutdown()
+        finally:
+            await super().on_consumer_exit()
+
+    async def _shutdown(self) -> None:
+        timer, self._init_timer = self._init_timer, None
+        if timer is not None:
+            timer.cancel()
+        current = asyncio.current_task()
+        tasks = [t for t in (*self._operations.values(), *self._helpers) if t is not current]
+        for task in tasks:
+            task.cancel()
+        cancelled = False
+        for task in tasks:
+            while not task.done():
+                try:
+                    await asyncio.wait((task,))
+                except asyncio.CancelledError:
+                    cancelled = True
+        self._operations.clear()
+        self._helpers.clear()
+        if cancelled:
+            raise asyncio.CancelledError
+
+    # -- actions ---------------------------------------------------------------
+    async def _apply(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Send):
+                await self._send_message(action.message)
+            elif isinstance(action, StartOperation):
+                self._start(action.operation)
+            elif isinstance(action, CancelOperation):
+                task = self._operations.pop(action.operation, None)
+                if task is not None and task is not asyncio.current_task():
+                    task.cancel()
+            elif isinstance(action, Close):
+                await self._close(action.code, action.reason)
+            elif isinstance(action, Authenticate):
+                await self._authenticate(action.connection_params)
+            elif isinstance(action, StartKeepAlive):
+                self._spawn_helper(self._keep_alive())
+
+    async def _send_message(self, message: dict[str, Any]) -> None:
+        if self._closed:
+            raise _ConnectionGone
+        data = self.encode_json(message)
+        text = data.decode() if isinstance(data, bytes) else data
+        try:
+            await self._send_event({"type": "websocket.send", "text": text})
+        except (OSError, RuntimeError) as error:
+            # The client is gone (the server refuses to send); the disconnect
+            # message that follows cleans up.
+            self._closed = True
+            logger.debug("Sending to a closed WebSocket failed: %r", error)
+            raise _ConnectionGone from None
+
+    async def _close(self, code: int, reason: str = "") -> None:
+        if self._closed:
+            return
+        self._closed = True
+        timer, self._init_timer = self._init_timer, None
+        if timer is not None:
+            timer.cancel()
+        current = asyncio.current_task()
+        for task in (*self._operations.values(), *self._helpers):
+            if task is not current:
+                task.cancel()
+        with contextlib.suppress(OSError, RuntimeError):
+            await self._send_event({"type": "websocket.close", "code": code, "reason": reason})
+
+    async def _send_event(self, event: dict[str, Any]) -> None:
+        send: Any = self.base_send
+        await send(event)
+
+    def _spawn_helper(self, coroutine: Any) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(self._quietly(coroutine))
+        self._helpers.add(task)
+        task.add_done_callback(self._helpers.discard)
+
+    @staticmethod
+    async def _quietly(coroutine: Any) -> None:
+        with contextlib.suppress(_ConnectionGone):
+            await coroutine
+
+    async def _keep_alive(self) -> None:
+        protocol = self.protocol
+        assert protocol is not None
+        while True:
+            await asyncio.sleep(self.keep_alive_interval)
+            message = protocol.keep_alive_message()
+            if message is None or self._closed:
+                return
+            await self._send_message(message)
+
+    async def _authenticate(self, connection_params: dict[str, Any] | None) -> None:
+        protocol = self.protocol
+        assert protocol is not None
+        self.connection_params = connection_params
+        try:
+            self.context = await self.get_context(self, connection_params)
+            self.root_value = await self.get_root_value(self)
+            payload = await self.on_ws_connect(self.context)
+        except ConnectionRejectionError as rejection:
+            actions = protocol.reject(rejection.payload)
+        except Exception as error:
+            logger.exception("on_ws_connect or get_context failed")
+            actions = protocol.internal_error(error)
+        else:
+            actions = protocol.accept(payload)
+            timer, self._init_timer = self._init_timer, None
+            if timer is not None:
+                timer.cancel()
+        with contextlib.suppress(_ConnectionGone):
+            await self._apply(actions)
+
+    # -- operations --------------------------------------------------------------
+    def _start(self, operation: Operation) -> None:
+        task = asyncio.ensure_future(self._run(operation))
+        self._operations[operation] = task
+
+    async def _run(self, operation: Operation) -> None:
+        protocol = self.protocol
+        assert protocol is not None
+        try:
+            async with self.operation_scope():
+                await self._execute(protocol, operation)
+        except _ConnectionGone:
+            pass
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            logger.exception("Operation %r failed", operation.id)
+            with contextlib.suppress(_ConnectionGone):
+                await self._apply(protocol.internal_error(error))
+        finally:
+            if self._operations.get(operation) is asyncio.current_task():
+                del self._operations[operation]
+
+    async def _execute(
+        self, protocol: GraphQLTransportWSProtocol | GraphQLWSProtocol, operation: Operation
+    ) -> None:
+        schema = self.schema
+        operation_type = self.document_cache.operation_type(
+            operation.query, operation.operation_name
+        )
+        if operation_type in _SINGLE_RESULT:
+            result = await schema.execute(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=self.context,
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+                operation_extensions=operation.extensions,
+            )
+            if _is_request_error(result):
+                await self._apply(protocol.errors(operation, _formatted_errors(result)))
+                return
+            message = protocol.result(operation, _format_result(result))
+            if message is not None:
+                await self._send_message(message)
+                await self._apply(protocol.finished(operation))
+            return
+
+        stream = await schema.stream(
+            operation.query,
+            variable_values=operation.variables,
+            context_value=self.context,
+            root_value=self.root_value,
+            operation_name=operation.operation_name,
+            operation_extensions=operation.extensions,
+        )
+        first = True
+        try:
+            async for frame in stream:
+                if not isinstance(frame, ExecutionResult):
+                    # Incremental delivery frames (@defer/@stream) are not
+                    # served over WebSockets.
+                    continue
+                result = frame
+                if first:
+                    first = False
+                    if _is_request_error(result):
+                        await self._apply(protocol.errors(operation, _formatted_errors(result)))
+                        return
+                message = protocol.result(operation, _format_result(result))
+                if message is None:
+                    return
+                await self._send_message(message)
+        finally:
+            await stream.aclose()
+        await self._apply(protocol.finished(operation))
+
+
+def _formatted_errors(result: ExecutionResult) -> list[dict[str, Any]]:
+    return [dict(error.formatted) for error in result.errors or ()]

@@ -1,0 +1,179 @@
+"""Schemas for the WebSocket tests: the spec's chat tutorial plus probes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import strawberry
+from channels.layers import get_channel_layer
+
+# Consumers seen by resolvers, so tests can inspect them after the fact.
+SEEN_CONSUMERS: list[Any] = []
+
+
+@strawberry.input
+class ChatRoom:
+    room_name: str
+
+
+@strawberry.type
+class ChatRoomMessage:
+    room_name: str
+    current_user: str
+    message: str
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def hello(self, name: str = "world") -> str:
+        return f"Hello {name}"
+
+    @strawberry.field
+    def fail(self) -> str | None:
+        raise ValueError("resolver failed")
+
+    @strawberry.field
+    def connection_params(self, info: strawberry.Info) -> strawberry.scalars.JSON:
+        return info.context["connection_params"]
+
+    @strawberry.field
+    def header(self, info: strawberry.Info, name: str) -> str | None:
+        return info.context["ws"].headers.get(name)
+
+
+@strawberry.type
+class Mutation:
+    # The spec's tutorial mutation, unchanged.
+    @strawberry.mutation
+    async def send_chat_message(
+        self,
+        info: strawberry.Info,
+        room: ChatRoom,
+        message: str,
+    ) -> None:
+        channel_layer = get_channel_layer()
+        await channel_layer.group_send(
+            f"chat_{room.room_name}",
+            {
+                "type": "chat.message",
+                "room_id": f"chat_{room.room_name}",
+                "message": message,
+            },
+        )
+
+
+@strawberry.type
+class Subscription:
+    # The spec's tutorial subscription, unchanged.
+    @strawberry.subscription
+    async def join_chat_rooms(
+        self,
+        info: strawberry.Info,
+        rooms: list[ChatRoom],
+        user: str,
+    ) -> AsyncGenerator[ChatRoomMessage, None]:
+        """Join and subscribe to message sent to the given rooms."""
+        ws = info.context["ws"]
+        channel_layer = ws.channel_layer
+
+        room_ids = [f"chat_{room.room_name}" for room in rooms]
+
+        for room in room_ids:
+            # Join room group
+            await channel_layer.group_add(room, ws.channel_name)
+
+        for room in room_ids:
+            await channel_layer.group_send(
+                room,
+                {
+                    "type": "chat.message",
+                    "room_id": room,
+                    "message": f"process: {os.getpid()} thread: {threading.current_thread().name}"
+                    f" -> Hello my name is {user}!",
+                },
+            )
+
+        async with ws.listen_to_channel("chat.message", groups=room_ids) as cm:
+            async for message in cm:
+                if message["room_id"] in room_ids:
+                    yield ChatRoomMessage(
+                        room_name=message["room_id"],
+                        message=message["message"],
+                        current_user=user,
+                    )
+
+    # The spec's "Confirming GraphQL Subscriptions" variant.
+    @strawberry.subscription
+    async def join_chat_rooms_confirmed(
+        self,
+        info: strawberry.Info,
+        rooms: list[ChatRoom],
+        user: str,
+    ) -> AsyncGenerator[ChatRoomMessage | None, None]:
+        ws = info.context["ws"]
+        room_ids = [f"chat_{room.room_name}" for room in rooms]
+        async with ws.listen_to_channel("chat.message", groups=room_ids) as cm:
+            yield None
+            async for message in cm:
+                if message["room_id"] in room_ids:
+                    yield ChatRoomMessage(
+                        room_name=message["room_id"],
+                        message=message["message"],
+                        current_user=user,
+                    )
+
+    @strawberry.subscription
+    async def listen(
+        self,
+        info: strawberry.Info,
+        groups: list[str],
+        type: str = "test.message",
+        timeout: float | None = None,
+        delay: float = 0,
+    ) -> AsyncGenerator[str | None, None]:
+        """Confirm with null, then yield message["text"] of every message."""
+        ws = info.context["ws"]
+        SEEN_CONSUMERS.append(ws)
+        async with ws.listen_to_channel(type, groups=groups, timeout=timeout) as messages:
+            yield None
+            async for message in messages:
+                if delay:
+                    await asyncio.sleep(delay)
+                yield message["text"]
+
+    @strawberry.subscription
+    async def count(self, to: int = 3, delay: float = 0) -> AsyncGenerator[int, None]:
+        for i in range(1, to + 1):
+            if delay:
+                await asyncio.sleep(delay)
+            yield i
+
+    @strawberry.subscription
+    async def forever(self) -> AsyncGenerator[int, None]:
+        i = 0
+        while True:
+            i += 1
+            yield i
+            await asyncio.sleep(0.01)
+
+    @strawberry.subscription
+    async def fail_later(self) -> AsyncGenerator[int, None]:
+        yield 1
+        raise ValueError("stream failed")
+
+    @strawberry.subscription
+    async def fail_at_start(self) -> AsyncGenerator[int, None]:
+        raise PermissionError("not allowed")
+        yield 1  # pragma: no cover
+
+    @strawberry.subscription
+    async def channel_name(self, info: strawberry.Info) -> AsyncGenerator[str, None]:
+        yield info.context["ws"].channel_name
+
+
+schema = strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription)
