@@ -6,6 +6,8 @@ both GraphQL consumers in Channels' ``AuthMiddlewareStack``, so resolvers find t
 Django user and session in the connection's scope.
 """
 
+# ruff: noqa: E402 (the schema is imported after Django is set up)
+
 # --8<-- [start:application]
 import os
 
@@ -20,8 +22,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
 django_asgi_app = get_asgi_application()
 
 # Import the schema once Django is set up: resolvers may use the ORM.
-from chat import routing  # noqa: E402
-from gqlchat.schema import schema  # noqa: E402
+from chat import routing
+from gqlchat.schema import schema
 
 gql_http_consumer = AuthMiddlewareStack(GraphQLHTTPConsumer.as_asgi(schema=schema))
 gql_ws_consumer = GraphQLWSConsumer.as_asgi(schema=schema)

@@ -60,6 +60,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+# --8<-- [start:running-server]
 @contextlib.contextmanager
 def running_server(
     kind: str,
@@ -95,6 +96,9 @@ def running_server(
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(process)
+
+
+# --8<-- [end:running-server]
 
 
 def ws_url(http_url: str, path: str) -> str:

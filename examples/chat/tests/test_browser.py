@@ -25,6 +25,7 @@ CHROMIUM_ARGS = [
 ]
 
 
+# --8<-- [start:browser]
 async def test_message_posted_on_the_room_page_reaches_a_subscriber(chromium: str) -> None:
     room = room_name()
     join = GraphQLRequest(JOIN, variable_values={"rooms": [{"roomName": room}], "user": "foo"})
@@ -69,3 +70,6 @@ async def test_message_posted_on_the_room_page_reaches_a_subscriber(chromium: st
                     )
             finally:
                 await browser.close()
+
+
+# --8<-- [end:browser]

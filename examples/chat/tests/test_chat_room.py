@@ -20,7 +20,8 @@ APPLICATIONS = pytest.mark.parametrize(
 
 
 async def get(app: Any, path: str, accept: str = "text/html") -> dict[str, Any]:
-    communicator = HttpCommunicator(app, "GET", path, headers=[(b"accept", accept.encode())])
+    headers = [(b"host", b"127.0.0.1"), (b"accept", accept.encode())]
+    communicator = HttpCommunicator(app, "GET", path, headers=headers)
     response: dict[str, Any] = await communicator.get_response(timeout=10)
     return response
 

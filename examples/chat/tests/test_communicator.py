@@ -120,6 +120,7 @@ async def test_query_tells_which_process_answered() -> None:
     assert await post_graphql("{ processId }") == {"data": {"processId": os.getpid()}}
 
 
+# --8<-- [start:confirming]
 async def test_confirming_subscription_yields_null_first() -> None:
     from gqlchat.confirming import confirming_schema
 
@@ -144,3 +145,6 @@ async def test_confirming_subscription_yields_null_first() -> None:
     finally:
         await client.disconnect()
     assert message["message"] == "after the confirmation"
+
+
+# --8<-- [end:confirming]

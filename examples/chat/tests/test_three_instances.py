@@ -25,6 +25,7 @@ async def process_id(base_url: str) -> int:
     return pid
 
 
+# --8<-- [start:three-instances]
 async def test_three_instances_on_redis(redis_url: str, database: str) -> None:
     room1, room2 = room_name("room1x"), room_name("room2x")
     env = {"REDIS_URL": redis_url, "CHAT_DATABASE": database}
@@ -78,3 +79,6 @@ async def test_three_instances_on_redis(redis_url: str, database: str) -> None:
             assert from_page["message"].startswith(f"process: {pids[2]} ")
             assert from_page["message"].endswith("-> hello from the chat page")
             assert json.loads(await page.recv()) == {"message": from_page["message"]}
+
+
+# --8<-- [end:three-instances]

@@ -19,7 +19,9 @@ graphql_http = GraphQLHTTPConsumer.as_asgi(
     graphql_ide="graphiql",
     allow_queries_via_get=True,
     multipart_uploads_enabled=True,
+    max_upload_size=1024 * 1024,
     subscription_protocols=("sse", "multipart"),
+    heartbeat_interval=15.0,
 )
 
 application = ProtocolTypeRouter(

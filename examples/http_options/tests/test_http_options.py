@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -101,6 +102,19 @@ async def test_upload_without_a_preflight_header_is_refused() -> None:
     assert "uploadFile" not in body.decode()
 
 
+async def test_upload_over_the_size_limit_is_refused() -> None:
+    status, _, _ = await request(
+        "POST",
+        "/graphql",
+        body=upload_body(b"x" * (1024 * 1024 + 1)),
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+            "GraphQL-Preflight": "1",
+        },
+    )
+    assert status == 413
+
+
 async def test_live_server_queries_and_uploads_with_gql(live_server: str) -> None:
     transport = AIOHTTPTransport(
         url=f"{live_server}/graphql", headers={"Apollo-Require-Preflight": "true"}
@@ -121,7 +135,8 @@ async def test_live_server_queries_and_uploads_with_gql(live_server: str) -> Non
 async def test_live_multipart_subscription_fed_by_the_channel_layer(live_server: str) -> None:
     url = f"{live_server}/graphql"
     received: list[object] = []
-    async with Client(transport=AIOHTTPTransport(url=url)) as subscriber:
+    # Heartbeats come every 15 s: an event must not wait for the next heartbeat to be read.
+    async with asyncio.timeout(10), Client(transport=AIOHTTPTransport(url=url)) as subscriber:
         async for item in subscriber.subscribe(gql("subscription { announcements { message } }")):
             received.append(item["announcements"])
             if item["announcements"] is None:
