@@ -10,9 +10,17 @@ from typing import Any
 
 import strawberry
 from channels.layers import get_channel_layer
+from strawberry.permission import BasePermission
 
 # Consumers seen by resolvers, so tests can inspect them after the fact.
 SEEN_CONSUMERS: list[Any] = []
+
+
+class Deny(BasePermission):
+    message = "Denied"
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        return False
 
 
 @strawberry.input
@@ -169,6 +177,10 @@ class Subscription:
     @strawberry.subscription
     async def fail_at_start(self) -> AsyncGenerator[int, None]:
         raise PermissionError("not allowed")
+        yield 1  # pragma: no cover
+
+    @strawberry.subscription(permission_classes=[Deny])
+    async def denied(self) -> AsyncGenerator[int, None]:
         yield 1  # pragma: no cover
 
     @strawberry.subscription

@@ -223,13 +223,13 @@ class GraphQLTransportWSProtocol:
         return self._close(CloseCode.MESSAGE_TOO_BIG, f"Message too big (limit {limit})")
 
     def _connection_init(self, message: dict[str, Any]) -> list[Action]:
+        payload = message.get("payload")
+        if payload is not None and not isinstance(payload, dict):
+            return self._close(CloseCode.BAD_REQUEST, "Invalid connection_init payload")
         if self.init_received:
             return self._close(
                 CloseCode.TOO_MANY_INITIALISATION_REQUESTS, "Too many initialisation requests"
             )
-        payload = message.get("payload")
-        if payload is not None and not isinstance(payload, dict):
-            return self._close(CloseCode.BAD_REQUEST, "Invalid connection_init payload")
         self.init_received = True
         return [Authenticate(payload)]
 
