@@ -77,5 +77,6 @@ else:
 # --8<-- [end:channel-layers]
 
 STATIC_URL = "static/"
+TIME_ZONE = "UTC"
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
