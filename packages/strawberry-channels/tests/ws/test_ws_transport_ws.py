@@ -28,9 +28,7 @@ async def test_query_mutation_subscription_multiplexed() -> None:
         messages = [await ws.receive_json_from() for _ in range(5)]
         by_id: dict[str, list[object]] = {}
         for message in messages:
-            by_id.setdefault(message["id"], []).append(
-                (message["type"], message.get("payload"))
-            )
+            by_id.setdefault(message["id"], []).append((message["type"], message.get("payload")))
         assert by_id[query] == [
             ("next", {"data": {"hello": "Hello x"}}),
             ("complete", None),
@@ -219,7 +217,12 @@ MALFORMED = [
     ("missing id", {"text": '{"type": "subscribe", "payload": {"query": "{ hello }"}}'}),
     ("non-string query", {"text": '{"type": "subscribe", "id": "1", "payload": {"query": 1}}'}),
     ("missing payload", {"text": '{"type": "subscribe", "id": "1"}'}),
-    ("bad variables", {"text": '{"type": "subscribe", "id": "1", "payload": {"query": "{ hello }", "variables": 3}}'}),  # noqa: E501
+    (
+        "bad variables",
+        {
+            "text": '{"type": "subscribe", "id": "1", "payload": {"query": "{ hello }", "variables": 3}}'
+        },
+    ),  # noqa: E501
     ("complete without id", {"text": '{"type": "complete"}'}),
 ]
 
