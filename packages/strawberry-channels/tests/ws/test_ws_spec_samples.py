@@ -93,7 +93,8 @@ async def test_tutorial_mutation_reaches_subscriber_once() -> None:
         for _ in range(2):
             await subscriber.receive_json_from()
         result = await sender.execute(
-            'mutation echo { sendChatMessage(message: "hello room 1", room: { roomName: "room1" }) }'
+            'mutation echo { sendChatMessage(message: "hello room 1", '
+            'room: { roomName: "room1" }) }'
         )
         assert result.errors is None
         message = await subscriber.receive_json_from()

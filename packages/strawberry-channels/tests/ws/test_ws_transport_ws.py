@@ -220,9 +220,10 @@ MALFORMED = [
     (
         "bad variables",
         {
-            "text": '{"type": "subscribe", "id": "1", "payload": {"query": "{ hello }", "variables": 3}}'
+            "text": '{"type": "subscribe", "id": "1", '
+            '"payload": {"query": "{ hello }", "variables": 3}}'
         },
-    ),  # noqa: E501
+    ),
     ("complete without id", {"text": '{"type": "complete"}'}),
 ]
 
