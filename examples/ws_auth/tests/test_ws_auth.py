@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from channels.testing import WebsocketCommunicator
 from gql import Client, gql
-from gql.transport.exceptions import TransportServerError
+from gql.transport.exceptions import TransportConnectionFailed
 from gql.transport.websockets import WebsocketsTransport
 from wsauth.asgi import application
 
@@ -99,6 +99,9 @@ async def test_live_server_with_the_gql_client(live_server: str) -> None:
     assert counted == [{"countdown": 1}, {"countdown": 0}]
 
     refused = WebsocketsTransport(url=url, init_payload={"password": "wrong"})
-    with pytest.raises(TransportServerError):
+    with pytest.raises(TransportConnectionFailed) as refusal:
         async with Client(transport=refused):
             pass
+    closed = refusal.value.__cause__
+    assert closed is not None
+    assert closed.rcvd.code == 4403  # type: ignore[attr-defined]
