@@ -14,6 +14,8 @@ from strawberry.permission import BasePermission
 
 # Consumers seen by resolvers, so tests can inspect them after the fact.
 SEEN_CONSUMERS: list[Any] = []
+# Opened by tests to let the gated subscription read.
+GATE = asyncio.Event()
 
 
 class Deny(BasePermission):
@@ -152,6 +154,19 @@ class Subscription:
             async for message in messages:
                 if delay:
                     await asyncio.sleep(delay)
+                yield message["text"]
+
+    @strawberry.subscription
+    async def gated(
+        self, info: strawberry.Info, groups: list[str]
+    ) -> AsyncGenerator[str | None, None]:
+        """Like listen, but reads only once GATE is set."""
+        ws = info.context["ws"]
+        SEEN_CONSUMERS.append(ws)
+        async with ws.listen_to_channel("test.message", groups=groups) as messages:
+            yield None
+            await GATE.wait()
+            async for message in messages:
                 yield message["text"]
 
     @strawberry.subscription
