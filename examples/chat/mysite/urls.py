@@ -1,5 +1,6 @@
 """HTTP routes served by Django: the chat pages (GraphQL is routed in asgi.py)."""
 
+# --8<-- [start:urls]
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -7,3 +8,4 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/chat/", permanent=False)),
     path("chat/", include("chat.urls")),
 ]
+# --8<-- [end:urls]
