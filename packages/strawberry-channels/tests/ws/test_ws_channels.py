@@ -7,9 +7,9 @@ import logging
 from typing import Any
 
 import pytest
-from channels.layers import InMemoryChannelLayer
-from ws_helpers import app, assert_layer_empty, client, layer, leftover_tasks  # noqa: F401
 import ws_schema
+from channels.layers import InMemoryChannelLayer
+from ws_helpers import app, assert_layer_empty, client, leftover_tasks
 from ws_schema import SEEN_CONSUMERS, schema
 
 from strawberry_channels import ChannelsConsumer, GraphQLWSConsumer

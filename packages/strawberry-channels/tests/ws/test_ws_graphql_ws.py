@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from ws_helpers import app, client, layer  # noqa: F401
+from ws_helpers import app, client
 
 from strawberry_channels.testing import GraphQLWebsocketCommunicator
 

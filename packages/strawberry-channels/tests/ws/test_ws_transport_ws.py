@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 import pytest
-from ws_helpers import app, client, layer  # noqa: F401
+from ws_helpers import app, client
 
 from strawberry_channels.testing import GraphQLWebsocketCommunicator
 

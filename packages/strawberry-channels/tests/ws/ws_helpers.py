@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-from channels.layers import InMemoryChannelLayer, get_channel_layer
-from ws_schema import SEEN_CONSUMERS, schema
+from channels.layers import InMemoryChannelLayer
+from ws_schema import schema
 
 from strawberry_channels import GraphQLWSConsumer
 from strawberry_channels.testing import GraphQLWebsocketCommunicator
-
-
-@pytest.fixture
-async def layer() -> AsyncIterator[InMemoryChannelLayer]:
-    """The in-memory layer of the test settings, emptied before and checked after."""
-    channel_layer = get_channel_layer()
-    assert isinstance(channel_layer, InMemoryChannelLayer)
-    await channel_layer.flush()
-    SEEN_CONSUMERS.clear()
-    yield channel_layer
-    await channel_layer.flush()
 
 
 def app(**options: Any) -> Any:
