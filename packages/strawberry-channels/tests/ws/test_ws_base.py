@@ -223,11 +223,13 @@ async def test_missing_layer_is_a_clear_error() -> None:
 async def test_scopes_of_concurrent_tasks_do_not_mix(layer: InMemoryChannelLayer) -> None:
     consumer = bare_consumer(layer)
     names: dict[str, str] = {}
-    both_in = asyncio.Barrier(2)
+    inside = {"a": asyncio.Event(), "b": asyncio.Event()}
 
     async def operation(key: str) -> None:
         async with consumer.operation_scope():
-            await both_in.wait()
+            inside[key].set()
+            for event in inside.values():
+                await event.wait()
             names[key] = consumer.channel_name
 
     await asyncio.gather(operation("a"), operation("b"))
