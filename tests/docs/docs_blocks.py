@@ -186,7 +186,7 @@ def shell_commands(body: str) -> Iterator[list[str]]:
         words = shlex.split(line, comments=True)
         command: list[str] = []
         for word in [*words, "&&"]:
-            if word in {"&&", "||", ";"}:
+            if word in {"&&", "||", ";", "&"}:
                 while command and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", command[0]):
                     command.pop(0)
                 if command:
