@@ -10,7 +10,7 @@ import pytest
 from channels.exceptions import StopConsumer
 from channels.layers import InMemoryChannelLayer
 from channels.testing import WebsocketCommunicator
-from ws_helpers import assert_layer_empty, leftover_tasks
+from ws_helpers import assert_layer_empty, layer_fixture, leftover_tasks  # noqa: F401
 
 from strawberry_channels import ChannelLayerMissingError, ChannelsConsumer
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import ws_schema
 from channels.layers import InMemoryChannelLayer
-from ws_helpers import app, assert_layer_empty, client, leftover_tasks
+from ws_helpers import app, assert_layer_empty, client, layer_fixture, leftover_tasks  # noqa: F401
 from ws_schema import SEEN_CONSUMERS, schema
 
 from strawberry_channels import ChannelsConsumer, GraphQLWSConsumer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from ws_helpers import app, client
+from ws_helpers import app, client, layer_fixture  # noqa: F401
 
 from strawberry_channels.testing import GraphQLWebsocketCommunicator
 

@@ -11,7 +11,7 @@ import strawberry
 from django.contrib.auth.models import AnonymousUser
 from strawberry.exceptions import ConnectionRejectionError
 from typing_extensions import override
-from ws_helpers import client
+from ws_helpers import client, layer_fixture  # noqa: F401
 from ws_schema import schema
 
 from strawberry_channels import (

@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 import pytest
-from ws_helpers import app, client
+from ws_helpers import app, client, layer_fixture  # noqa: F401
 
 from strawberry_channels.testing import GraphQLWebsocketCommunicator
 

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
-from channels.layers import InMemoryChannelLayer
-from ws_schema import schema
+import pytest
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from ws_schema import SEEN_CONSUMERS, schema
 
 from strawberry_channels import GraphQLWSConsumer
 from strawberry_channels.testing import GraphQLWebsocketCommunicator
+
+
+@pytest.fixture(name="layer")
+async def layer_fixture() -> AsyncIterator[InMemoryChannelLayer]:
+    """The in-memory layer of the test settings, emptied before and after.
+
+    Test modules import it (``from ws_helpers import layer_fixture``).
+    """
+    channel_layer = get_channel_layer()
+    assert isinstance(channel_layer, InMemoryChannelLayer)
+    await channel_layer.flush()
+    SEEN_CONSUMERS.clear()
+    yield channel_layer
+    await channel_layer.flush()
 
 
 def app(**options: Any) -> Any:
