@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -120,3 +123,17 @@ mutation Send($room: ChatRoom!, $message: String!) {
   sendChatMessage(room: $room, message: $message)
 }
 """
+
+
+#: How long a test waits for an expected message before failing (a guard against hangs).
+WAIT = 20
+
+
+async def next_result(results: AsyncIterator[Any]) -> Any:
+    """The next result of a subscription, or a failure after ``WAIT`` seconds."""
+    return await asyncio.wait_for(anext(results), WAIT)
+
+
+async def next_frame(socket: Any) -> Any:
+    """The next JSON frame of a plain WebSocket, or a failure after ``WAIT`` seconds."""
+    return json.loads(await asyncio.wait_for(socket.recv(), WAIT))

@@ -12,7 +12,9 @@ from gql.transport.aiohttp import AIOHTTPTransport
 from gql.transport.websockets import WebsocketsTransport
 from playwright.async_api import async_playwright, expect
 
-from tests.helpers import JOIN, SEND, room_name, running_server, ws_url
+from tests.helpers import JOIN, SEND, WAIT, next_result, room_name, running_server, ws_url
+
+expect.set_options(timeout=WAIT * 1000)  # the page may be slow on a busy machine
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -50,19 +52,19 @@ async def test_message_posted_on_the_room_page_reaches_a_subscriber(chromium: st
                     sender as http_session,
                     aclosing(subscription_session.subscribe(join)) as results,
                 ):
-                    welcome = (await anext(results))["joinChatRooms"]["message"]
+                    welcome = (await next_result(results))["joinChatRooms"]["message"]
                     await expect(log).to_have_text([welcome])
 
                     await page.fill("#chat-message-input", "hello from web browser")
                     await page.click("#chat-message-submit")
-                    from_page = (await anext(results))["joinChatRooms"]
+                    from_page = (await next_result(results))["joinChatRooms"]
                     assert from_page["roomName"] == f"chat_{room}"
                     assert from_page["message"].endswith("-> hello from web browser")
                     await expect(log).to_have_text([welcome, from_page["message"]])
                     await expect(page.locator("#chat-message-input")).to_have_value("")
 
                     await http_session.execute(send)
-                    assert (await anext(results))["joinChatRooms"]["message"] == (
+                    assert (await next_result(results))["joinChatRooms"]["message"] == (
                         "hello from GraphQL"
                     )
                     await expect(log).to_have_text(

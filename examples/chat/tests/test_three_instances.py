@@ -15,7 +15,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.aiohttp import AIOHTTPTransport
 from gql.transport.websockets import WebsocketsTransport
 
-from tests.helpers import JOIN, SEND, room_name, running_server, ws_url
+from tests.helpers import JOIN, SEND, next_frame, next_result, room_name, running_server, ws_url
 
 
 async def process_id(base_url: str) -> int:
@@ -54,31 +54,31 @@ async def test_three_instances_on_redis(redis_url: str, database: str) -> None:
             contextlib.aclosing(subscription_session.subscribe(join)) as results,
         ):
             # Tab 1: the subscription greets both rooms from the first process.
-            welcomes = [(await anext(results))["joinChatRooms"] for _ in range(2)]
+            welcomes = [(await next_result(results))["joinChatRooms"] for _ in range(2)]
             assert [w["roomName"] for w in welcomes] == [f"chat_{room1}", f"chat_{room2}"]
             for welcome in welcomes:
                 assert welcome["message"].startswith(f"process: {pids[0]} ")
                 assert welcome["message"].endswith("-> Hello my name is foo!")
             # The room page on the third process shows the room1 greeting.
-            assert json.loads(await page.recv())["message"] == welcomes[0]["message"]
+            assert (await next_frame(page))["message"] == welcomes[0]["message"]
 
             # Tab 2: the mutation, sent to the second process.
             assert await http_session.execute(send) == {"sendChatMessage": None}
-            from_mutation = (await anext(results))["joinChatRooms"]
+            from_mutation = (await next_result(results))["joinChatRooms"]
             assert from_mutation == {
                 "roomName": f"chat_{room1}",
                 "message": "hello room 1",
                 "currentUser": "foo",
             }
-            assert json.loads(await page.recv()) == {"message": "hello room 1"}
+            assert await next_frame(page) == {"message": "hello room 1"}
 
             # Tab 3 posts in the room: the third process relays it.
             await page.send(json.dumps({"message": "hello from the chat page"}))
-            from_page = (await anext(results))["joinChatRooms"]
+            from_page = (await next_result(results))["joinChatRooms"]
             assert from_page["roomName"] == f"chat_{room1}"
             assert from_page["message"].startswith(f"process: {pids[2]} ")
             assert from_page["message"].endswith("-> hello from the chat page")
-            assert json.loads(await page.recv()) == {"message": from_page["message"]}
+            assert await next_frame(page) == {"message": from_page["message"]}
 
 
 # --8<-- [end:three-instances]
