@@ -118,3 +118,29 @@ async def test_room_page_and_graphql_talk_both_ways(app: Any) -> None:
     finally:
         await client.disconnect()
         await page.disconnect()
+
+
+async def test_unknown_socket_paths_are_closed() -> None:
+    for path in ("/ws/chat/not a room/", "/ws/elsewhere/"):
+        communicator = WebsocketCommunicator(asgi.application, path)
+        assert await communicator.connect() == (False, 1000)
+
+
+async def test_room_names_the_layer_refuses_give_a_graphql_error() -> None:
+    client = GraphQLWebsocketCommunicator(application=asgi.application, path="/graphql")
+    await client.gql_init()
+    try:
+        variables = {"rooms": [{"roomName": "not a room"}], "user": "foo"}
+        async with aclosing(client.subscribe(query=JOIN, variables=variables)) as results:
+            refused = [result async for result in results]
+        # The connection is still usable afterwards.
+        room = room_name()
+        variables = {"rooms": [{"roomName": room}], "user": "foo"}
+        async with aclosing(client.subscribe(query=JOIN, variables=variables)) as results:
+            welcome = await next_message(results)
+    finally:
+        await client.disconnect()
+    assert len(refused) == 1
+    assert refused[0].data is None
+    assert "Group name must be a valid" in refused[0].errors[0].message
+    assert welcome["roomName"] == f"chat_{room}"
