@@ -86,6 +86,27 @@ async def test_refused_on_legacy_graphql_ws_carries_the_payload(
     await communicator.wait()
 
 
+@pytest.mark.parametrize(
+    ("origin", "accepted"),
+    [
+        ("http://localhost:3000", True),
+        # An explicit list replaces the same-origin default: list your own origin too.
+        ("http://testserver", False),
+        ("https://evil.example", False),
+    ],
+)
+async def test_browser_origins(origin: str, accepted: bool) -> None:
+    communicator = WebsocketCommunicator(
+        application,
+        "/graphql",
+        headers=[(b"host", b"testserver"), (b"origin", origin.encode())],
+        subprotocols=["graphql-transport-ws"],
+    )
+    connected, _ = await communicator.connect()
+    assert connected is accepted
+    await communicator.disconnect()
+
+
 async def test_live_server_with_the_gql_client(live_server: str) -> None:
     url = live_server.replace("http://", "ws://") + "/graphql"
 

@@ -24,7 +24,19 @@ application = ProtocolTypeRouter(
             ]
         ),
         "websocket": URLRouter(
-            [re_path(r"^graphql/?$", PasswordWSConsumer.as_asgi(schema=schema))]
+            [
+                re_path(
+                    r"^graphql/?$",
+                    PasswordWSConsumer.as_asgi(
+                        schema=schema,
+                        keep_alive=True,
+                        keep_alive_interval=15,
+                        # A front end served by a dev server on another port.
+                        allowed_origins=["http://localhost:3000"],
+                        max_subscriptions_per_connection=20,
+                    ),
+                )
+            ]
         ),
     }
 )
