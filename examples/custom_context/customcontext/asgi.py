@@ -1,5 +1,6 @@
 """ASGI entry point: both GraphQL consumers behind Channels' AuthMiddlewareStack."""
 
+# ruff: noqa: E402 (the schema is imported once Django is set up)
 import os
 
 from django.core.asgi import get_asgi_application
@@ -8,12 +9,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "customcontext.settings")
 django_asgi_app = get_asgi_application()
 
 # --8<-- [start:routing]
-from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.urls import re_path  # noqa: E402
+from channels.auth import AuthMiddlewareStack
+from channels.routing import ProtocolTypeRouter, URLRouter
+from django.urls import re_path
 
-from customcontext.consumers import ContextHTTPConsumer, ContextWSConsumer  # noqa: E402
-from customcontext.schema import schema  # noqa: E402
+from customcontext.consumers import ContextHTTPConsumer, ContextWSConsumer
+from customcontext.schema import schema
 
 application = ProtocolTypeRouter(
     {

@@ -1,5 +1,6 @@
 """ASGI entry point: /graphql answers with the playground page when a browser asks."""
 
+# ruff: noqa: E402 (the schema is imported once Django is set up)
 import os
 
 from django.core.asgi import get_asgi_application
@@ -8,11 +9,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "customide.settings")
 django_asgi_app = get_asgi_application()
 
 # --8<-- [start:routing]
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.urls import re_path  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter
+from django.urls import re_path
 
-from customide.consumers import PlaygroundHTTPConsumer  # noqa: E402
-from customide.schema import schema  # noqa: E402
+from customide.consumers import PlaygroundHTTPConsumer
+from customide.schema import schema
 
 application = ProtocolTypeRouter(
     {

@@ -1,5 +1,6 @@
 """ASGI entry point: one HTTP consumer with every HTTP option switched on."""
 
+# ruff: noqa: E402 (the schema is imported once Django is set up)
 import os
 
 from django.core.asgi import get_asgi_application
@@ -8,11 +9,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "httpoptions.settings")
 django_asgi_app = get_asgi_application()
 
 # --8<-- [start:consumer]
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.urls import re_path  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter
+from django.urls import re_path
 
-from httpoptions.schema import schema  # noqa: E402
-from strawberry_channels import GraphQLHTTPConsumer  # noqa: E402
+from httpoptions.schema import schema
+from strawberry_channels import GraphQLHTTPConsumer
 
 graphql_http = GraphQLHTTPConsumer.as_asgi(
     schema=schema,

@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP to the stock consumer, WebSockets to the password-checking one."""
 
+# ruff: noqa: E402 (the schema is imported once Django is set up)
 import os
 
 from django.core.asgi import get_asgi_application
@@ -8,12 +9,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wsauth.settings")
 django_asgi_app = get_asgi_application()
 
 # --8<-- [start:routing]
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.urls import re_path  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter
+from django.urls import re_path
 
-from strawberry_channels import GraphQLHTTPConsumer  # noqa: E402
-from wsauth.consumers import PasswordWSConsumer  # noqa: E402
-from wsauth.schema import schema  # noqa: E402
+from strawberry_channels import GraphQLHTTPConsumer
+from wsauth.consumers import PasswordWSConsumer
+from wsauth.schema import schema
 
 application = ProtocolTypeRouter(
     {
