@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from typing import Any
 
 import pytest
 from conftest import run_node, serve
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
-from ws_helpers import layer_fixture  # noqa: F401
-from ws_schema import schema
+from ws_helpers import assert_layer_empty, layer_fixture  # noqa: F401
+from ws_schema import SEEN_CONSUMERS, schema
 
 from strawberry_channels import GraphQLProtocolTypeRouter
 
@@ -101,3 +103,46 @@ async def test_npm_graphql_ws_client_rejected_with_4403(node_clients: Any) -> No
     assert rejected["operations"][0]["results"] == []
     assert accepted["ack"] == {"message": "Hello, n!"}
     assert accepted["operations"][0]["results"] == [{"data": {"hello": "Hello world"}}]
+
+
+async def _until(condition: Any, what: str) -> None:
+    """Wait for the server to reach a state on its own (bounded, not a timing check)."""
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def test_client_vanishing_mid_stream_leaves_nothing_and_logs_nothing(
+    layer: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import websockets
+
+    caplog.set_level(logging.DEBUG)
+    async with serve(GraphQLProtocolTypeRouter(schema)) as url:
+        async with websockets.connect(ws_url(url), subprotocols=["graphql-transport-ws"]) as socket:
+            await socket.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(await socket.recv())["type"] == "connection_ack"
+            for id_, query in [
+                ("l", 'subscription { listen(groups: ["vanish"]) }'),
+                ("f", "subscription { forever }"),
+            ]:
+                await socket.send(
+                    json.dumps({"type": "subscribe", "id": id_, "payload": {"query": query}})
+                )
+            for _ in range(3):
+                await socket.recv()
+            assert "vanish" in layer.groups
+            # Drop the TCP connection without a closing handshake.
+            socket.transport.abort()
+        await _until(lambda: not layer.groups, "groups left")
+        await _until(lambda: not SEEN_CONSUMERS[0]._operations, "operations cancelled")
+    assert_layer_empty(layer)
+    problems = [
+        r
+        for r in caplog.records
+        if r.exc_info
+        or (r.levelno >= logging.WARNING and r.name.startswith(("strawberry", "uvicorn")))
+    ]
+    assert not problems, [r.getMessage() for r in problems]
