@@ -15,6 +15,8 @@ from django.urls import re_path
 
 from customcontext.consumers import ContextHTTPConsumer, ContextWSConsumer
 from customcontext.schema import schema
+from customcontext.sync_api import sync_schema
+from strawberry_channels import SyncGraphQLHTTPConsumer
 
 application = ProtocolTypeRouter(
     {
@@ -22,6 +24,10 @@ application = ProtocolTypeRouter(
             URLRouter(
                 [
                     re_path(r"^graphql/?$", ContextHTTPConsumer.as_asgi(schema=schema)),
+                    re_path(
+                        r"^graphql/sync/?$",
+                        SyncGraphQLHTTPConsumer.as_asgi(schema=sync_schema, graphql_ide=None),
+                    ),
                     re_path(r"", django_asgi_app),
                 ]
             )

@@ -13,12 +13,14 @@ from gql.transport.websockets import WebsocketsTransport
 from strawberry_channels.testing import GraphQLWebsocketCommunicator
 
 
-async def post_graphql(query: str, cookie: str | None = None) -> tuple[int, dict[str, str], dict]:
+async def post_graphql(
+    query: str, cookie: str | None = None, path: str = "/graphql"
+) -> tuple[int, dict[str, str], dict]:
     headers = [(b"content-type", b"application/json"), (b"accept", b"application/json")]
     if cookie:
         headers.append((b"cookie", cookie.encode()))
     communicator = HttpCommunicator(
-        application, "POST", "/graphql", body=json.dumps({"query": query}).encode(), headers=headers
+        application, "POST", path, body=json.dumps({"query": query}).encode(), headers=headers
     )
     response = await communicator.get_response()
     response_headers = {k.decode().lower(): v.decode() for k, v in response["headers"]}
@@ -37,6 +39,12 @@ async def test_logged_in_request_sees_its_user_and_session(session_cookie: str) 
     assert status == 200
     assert body["data"]["whoami"] == "alice"
     assert body["data"]["sessionKey"] == session_cookie.split("=", 1)[1]
+
+
+async def test_synchronous_endpoint_queries_the_orm(django_user: str) -> None:
+    status, _, body = await post_graphql("{ members { username isStaff } }", path="/graphql/sync")
+    assert status == 200
+    assert body == {"data": {"members": [{"username": django_user, "isStaff": False}]}}
 
 
 async def test_websocket_context_carries_connection_params() -> None:
