@@ -13,6 +13,8 @@ The rules the docs tests enforce (`tests/docs/test_docs_pages.py`):
   `__init__.py`, `manage.py` and `settings.py`. A settings file may still be included (section by
   section) where a page discusses settings. Every section marked in an example file is included
   by some page.
+* The shell blocks of the examples' READMEs are checked like those of the docs, from the
+  example's folder.
 """
 
 from __future__ import annotations

@@ -341,3 +341,20 @@ def test_the_checks_can_fail(tmp_path: Path) -> None:
     assert not text_block.includes
     with pytest.raises(AssertionError):
         example_schema_sdl.__wrapped__("examples/no-such-example", "nothing:schema")
+
+
+README_BLOCKS = [
+    block
+    for readme in sorted(EXAMPLES.glob("*/README.md"))
+    for block in blocks(readme)
+    if block.language in {"shell", "bash", "sh", "console"}
+]
+
+
+@pytest.mark.parametrize(
+    "block", README_BLOCKS, ids=lambda b: f"{b.page.relative_to(EXAMPLES)}:{b.line}"
+)
+def test_example_readme_commands_name_things_that_exist(block: Block) -> None:
+    cwd = block.page.parent
+    for words in shell_commands(block.body):
+        cwd = check_command(words, cwd, block.where)
