@@ -358,3 +358,20 @@ def test_example_readme_commands_name_things_that_exist(block: Block) -> None:
     cwd = block.page.parent
     for words in shell_commands(block.body):
         cwd = check_command(words, cwd, block.where)
+
+
+def test_api_reference_lists_every_public_name() -> None:
+    import strawberry_channels
+    import strawberry_channels.testing
+
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^::: ([\w.]+)\s*$", text, flags=re.MULTILINE))
+    public = {f"strawberry_channels.{name}" for name in strawberry_channels.__all__}
+    public |= {
+        f"strawberry_channels.testing.{name}"
+        for name in getattr(
+            strawberry_channels.testing, "__all__", ["GraphQLWebsocketCommunicator"]
+        )
+    }
+    assert public <= documented, f"missing from docs/api.md: {sorted(public - documented)}"
+    assert documented <= public, f"docs/api.md documents non-public names: {documented - public}"
