@@ -5,9 +5,10 @@
   against (imported here only; the package never imports it).
 - ``raw``: hand-written Channels consumers, the floor of Channels + server + JSON. The
   WebSocket one speaks just enough ``graphql-transport-ws`` to stream integers, join a group
-  and forward each group message as a pre-shaped ``next`` frame; channel-layer messages go
-  straight to the handler, skipping Channels' per-message ``aclose_old_connections``, as a
-  lean integration does. The HTTP one decodes the JSON body and answers the known result.
+  and forward each group message as a pre-shaped ``next`` frame. Every message (channel-layer
+  messages above all) goes straight to its handler, skipping Channels' per-message
+  ``aclose_old_connections``, as a lean integration does. The HTTP one decodes the JSON body
+  and answers the known result.
 
 Every app also serves ``POST /publish?group=G&count=M``: a plain ASGI endpoint that runs the
 ``group_send`` burst inside the server process (identical for all contenders).
@@ -21,6 +22,8 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.http import AsyncHttpConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
@@ -56,7 +59,19 @@ async def publish_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class RawHTTPConsumer(AsyncHttpConsumer):
+class LeanDispatch:
+    """Hand every message straight to its handler.
+
+    Channels' ``AsyncConsumer.dispatch`` runs ``aclose_old_connections()`` (a thread hop to
+    close stale Django database connections) before each handler; a lean integration that
+    does not touch the database on every frame skips it, and so does the floor.
+    """
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        await getattr(self, get_handler_name(message))(message)
+
+
+class RawHTTPConsumer(LeanDispatch, AsyncHttpConsumer):
     """Decode the JSON request, answer the precomputed result: no GraphQL at all."""
 
     async def handle(self, body: bytes) -> None:
@@ -67,7 +82,7 @@ class RawHTTPConsumer(AsyncHttpConsumer):
         )
 
 
-class RawWSConsumer(AsyncWebsocketConsumer):
+class RawWSConsumer(LeanDispatch, AsyncWebsocketConsumer):
     """Just enough graphql-transport-ws for the stream, fan-out, churn and idle scenarios."""
 
     async def connect(self) -> None:
@@ -76,13 +91,6 @@ class RawWSConsumer(AsyncWebsocketConsumer):
             await self.close(4406)
             return
         await self.accept(SUBPROTOCOL)
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        # Channel-layer messages go straight to the handler (no aclose_old_connections).
-        if message["type"] == GROUP_EVENT:
-            await self.bench_event(message)
-        else:
-            await super().dispatch(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         message = json.loads(text_data or "{}")
@@ -120,10 +128,12 @@ class RawWSConsumer(AsyncWebsocketConsumer):
         for op_id in list(self.subscriptions):
             await self._next(op_id, message["seq"], message["sent"])
 
-    async def disconnect(self, code: int) -> None:
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        # The base class would also run aclose_old_connections() here.
         for group in set(self.subscriptions.values()):
             await self.channel_layer.group_discard(group, self.channel_name)
         self.subscriptions.clear()
+        raise StopConsumer()
 
 
 def consumers(contender: str) -> tuple[Any | None, Any | None]:

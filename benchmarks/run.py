@@ -93,7 +93,7 @@ def scenarios(quick: bool) -> list[Scenario]:
             "msgs/s",
             "stream",
             1.5,
-            params={"n": 2000 if quick else 20000},
+            params={"n": 2000 if quick else 50000},
         ),
         Scenario(
             "fanout_memory",
