@@ -472,6 +472,9 @@ class ChannelsConsumer(AsyncConsumer):
 
     Differences from a plain ``AsyncConsumer``:
 
+    * the consumer's own channel is read from the moment its name is handed
+      out (``channel_name`` outside an operation) or a listener opens outside
+      an operation;
     * messages that reach the consumer's own channel go to open listeners of
       their type first, then to a handler method named after their type; a
       message with no handler is logged and ignored, never an error;
@@ -505,6 +508,8 @@ class ChannelsConsumer(AsyncConsumer):
         self._own_state: _ChannelState | None = None
         self._dispatch_lock = asyncio.Lock()
         self._reader_error: BaseException | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._main_task: asyncio.Task[Any] | None = None
 
     # -- channel layer -----------------------------------------------------
     @property
@@ -539,6 +544,8 @@ class ChannelsConsumer(AsyncConsumer):
             return state.name
         if self._channel_name is None:
             raise ChannelLayerMissingError(self.channel_layer_alias)
+        # Someone may now send to the consumer's channel: read it.
+        self._ensure_reader()
         return self._channel_name
 
     @channel_name.setter
@@ -567,6 +574,7 @@ class ChannelsConsumer(AsyncConsumer):
             raise ChannelLayerMissingError(self.channel_layer_alias)
         if self._own_state is None:
             self._own_state = _ChannelState(self, layer, self._channel_name, is_operation=False)
+        self._ensure_reader()
         return self._own_state
 
     @contextlib.asynccontextmanager
@@ -629,22 +637,41 @@ class ChannelsConsumer(AsyncConsumer):
         self.base_send = send
         layer = get_channel_layer(self.channel_layer_alias)
         self._layer = layer
-        reader: asyncio.Task[None] | None = None
+        self._main_task = asyncio.current_task()
         try:
             if layer is not None:
                 self._channel_name = await layer.new_channel()
-                reader = asyncio.create_task(
-                    self._read_own_channel(asyncio.current_task()),
-                    name=f"strawberry-channels consumer {self._channel_name}",
-                )
             await self._receive_loop(receive)
         finally:
+            self._main_task = None
             try:
+                reader, self._reader = self._reader, None
                 if reader is not None:
                     reader.cancel()
                     await _settle(reader)
             finally:
                 await self.on_consumer_exit()
+
+    def _ensure_reader(self) -> None:
+        """Start reading the consumer's own channel (once, while the consumer runs).
+
+        The channel is only read once its name was handed out (``channel_name``
+        outside an operation) or a listener opened outside an operation: GraphQL
+        operations use channels of their own, so a consumer nobody addresses
+        costs the channel layer nothing.
+        """
+        main = self._main_task
+        if self._reader is not None or main is None or self._layer is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # called from a worker thread (sync_to_async code)
+            main.get_loop().call_soon_threadsafe(self._ensure_reader)
+            return
+        self._reader = loop.create_task(
+            self._read_own_channel(self._main_task),
+            name=f"strawberry-channels consumer {self._channel_name}",
+        )
 
     async def _receive_loop(self, receive: Any) -> None:
         lock = self._dispatch_lock
