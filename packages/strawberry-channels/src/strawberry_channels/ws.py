@@ -57,6 +57,8 @@ logger = logging.getLogger("strawberry_channels")
 DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
 
 _SINGLE_RESULT = (OperationType.QUERY, OperationType.MUTATION)
+# One compact encoder for every message (json.dumps with options builds one per call).
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class _ConnectionGone(Exception):
@@ -204,7 +206,7 @@ class GraphQLWSConsumer(ChannelsConsumer):
 
     def encode_json(self, data: object) -> str | bytes:
         """Encode one message."""
-        return json.dumps(data, separators=(",", ":"))
+        return _encode(data)
 
     # -- handshake -------------------------------------------------------------
     @property
