@@ -208,7 +208,6 @@ async def test_subscription_protocols_option_limits_the_choice() -> None:
 
 
 MALFORMED = [
-    ("binary", {"bytes": b'{"type": "ping"}'}),
     ("not json", {"text": "{nope"}),
     ("not an object", {"text": "[1, 2]"}),
     ("no type", {"text": '{"id": "1"}'}),
@@ -237,6 +236,13 @@ async def test_malformed_input_closes_4400_without_traceback(
         await ws.send_input({"type": "websocket.receive", **frame})
         await ws.expect_close(4400)
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+async def test_binary_frame_closes_1003(caplog: pytest.LogCaptureFixture) -> None:
+    async with client() as ws:
+        await ws.send_input({"type": "websocket.receive", "bytes": b'{"type": "ping"}'})
+        await ws.expect_close(1003)
+    assert not [r for r in caplog.records if r.exc_info]
 
 
 async def test_oversized_message_closes_1009(caplog: pytest.LogCaptureFixture) -> None:
