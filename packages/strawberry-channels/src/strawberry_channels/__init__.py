@@ -11,9 +11,11 @@ from .execution import DocumentCache, install_document_cache
 from .http_consumer import GraphQLHTTPConsumer, SyncGraphQLHTTPConsumer
 from .request import ChannelsRequest, ChannelsResponse, TemporalResponse
 from .router import GraphQLProtocolTypeRouter
-from .ws import GraphQLWSConsumer
+from .ws import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL, GraphQLWSConsumer
 
 __all__ = [
+    "GRAPHQL_TRANSPORT_WS_PROTOCOL",
+    "GRAPHQL_WS_PROTOCOL",
     "ChannelLayerMissingError",
     "ChannelListener",
     "ChannelsConsumer",

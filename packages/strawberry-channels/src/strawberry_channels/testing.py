@@ -164,7 +164,11 @@ class GraphQLWebsocketCommunicator(WebsocketCommunicator):
         Each result has ``data``, ``errors`` (rebuilt ``GraphQLError`` objects)
         and ``extensions``. The iteration ends with the server's ``complete``;
         an ``error`` message is yielded as a last result with ``data=None``.
-        Leaving the loop early stops the operation on the server.
+        Closing the iterator early (``contextlib.aclosing``) stops the
+        operation on the server.
+
+        It reads the socket itself, so run one ``subscribe()`` at a time; to
+        multiplex, use :meth:`start` and ``receive_json_from()``.
         """
         id_ = await self.start(query, variables, operation_name)
         finished = False

@@ -47,11 +47,17 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_MAX_MESSAGE_SIZE",
     "GRAPHQL_TRANSPORT_WS",
+    "GRAPHQL_TRANSPORT_WS_PROTOCOL",
     "GRAPHQL_WS",
+    "GRAPHQL_WS_PROTOCOL",
     "GraphQLWSConsumer",
 ]
 
 logger = logging.getLogger("strawberry_channels")
+
+#: The subprotocol names, as ``strawberry.subscriptions`` spells them.
+GRAPHQL_TRANSPORT_WS_PROTOCOL = GRAPHQL_TRANSPORT_WS
+GRAPHQL_WS_PROTOCOL = GRAPHQL_WS
 
 #: Longest text frame (in characters) a consumer accepts by default.
 DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
