@@ -538,12 +538,19 @@ class ChannelsConsumer(AsyncConsumer):
 
         Raises:
             ChannelLayerMissingError: no channel layer is configured.
+            RuntimeError: outside an operation, on a consumer whose message loop
+                does not run (it has no channel of its own).
         """
         state = _current_channel.get()
         if state is not None and state.consumer is self:
             return state.name
         if self._channel_name is None:
-            raise ChannelLayerMissingError(self.channel_layer_alias)
+            if self._layer is None:
+                raise ChannelLayerMissingError(self.channel_layer_alias)
+            raise RuntimeError(
+                f"{type(self).__name__} has no channel of its own outside an operation: "
+                "use channel_name inside `async with consumer.operation_scope():`"
+            )
         # Someone may now send to the consumer's channel: read it.
         self._ensure_reader()
         return self._channel_name
@@ -570,8 +577,13 @@ class ChannelsConsumer(AsyncConsumer):
                 raise RuntimeError("The operation this listener belongs to has ended")
             return state
         layer = self._layer
-        if layer is None or self._channel_name is None:
+        if layer is None:
             raise ChannelLayerMissingError(self.channel_layer_alias)
+        if self._channel_name is None:
+            raise RuntimeError(
+                f"{type(self).__name__} has no channel of its own outside an operation: "
+                "use listen_to_channel inside `async with consumer.operation_scope():`"
+            )
         if self._own_state is None:
             self._own_state = _ChannelState(self, layer, self._channel_name, is_operation=False)
         self._ensure_reader()

@@ -220,6 +220,19 @@ async def test_missing_layer_is_a_clear_error() -> None:
                 pass  # pragma: no cover
 
 
+async def test_consumer_without_own_channel_points_to_operation_scope(
+    layer: InMemoryChannelLayer,
+) -> None:
+    consumer = bare_consumer(layer)
+    with pytest.raises(RuntimeError, match="operation_scope"):
+        _ = consumer.channel_name
+    with pytest.raises(RuntimeError, match="operation_scope"):
+        async with consumer.listen_to_channel("t"):
+            pass  # pragma: no cover
+    async with consumer.operation_scope():
+        assert consumer.channel_name
+
+
 async def test_scopes_of_concurrent_tasks_do_not_mix(layer: InMemoryChannelLayer) -> None:
     consumer = bare_consumer(layer)
     names: dict[str, str] = {}
