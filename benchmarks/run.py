@@ -499,6 +499,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 def chart(report: dict[str, Any], path: Path) -> None:
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -519,19 +520,20 @@ def chart(report: dict[str, Any], path: Path) -> None:
                 values.append(base / value)  # memory: show "times smaller"
             else:
                 values.append(value / base if value else 0)
-        ax.barh(
-            [i + offset for i in range(len(rows))],
-            values,
-            height,
-            color=color,
-            label=LABELS[contender],
-        )
+        positions = [i + offset for i in range(len(rows))]
+        ax.barh(positions, values, height, color=color, label=LABELS[contender])
+        for y, value in zip(positions, values, strict=True):
+            if value:
+                ax.text(value * 1.03, y, f"{value:.2f}{X}", va="center", fontsize=8)
     for i, r in enumerate(rows):
         target = r["target_vs_strawberry"]
         if target:
             shown = 1 / target if not r["higher_is_better"] else target
             ax.plot([shown, shown], [i - 0.45, i + 0.05], color="black", lw=1.5)
     ax.axvline(1.0, color="#1c7ed6", ls="--", lw=1, label="strawberry.channels = 1")
+    ax.set_xscale("log", base=2)
+    ax.set_xlim(left=0.25)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     ax.set_yticks(range(len(rows)), names)
     ax.invert_yaxis()
     ax.set_xlabel(
