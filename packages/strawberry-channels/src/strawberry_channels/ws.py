@@ -290,7 +290,7 @@ class GraphQLWSConsumer(ChannelsConsumer):
         else:
             try:
                 decoded = self.decode_json(text)
-            except ValueError:
+            except Exception:  # ValueError, RecursionError on absurd nesting, hooks' own
                 actions = protocol.receive_invalid("Invalid message: not JSON")
             else:
                 actions = protocol.receive(decoded)

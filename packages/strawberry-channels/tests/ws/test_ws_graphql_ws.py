@@ -110,6 +110,7 @@ async def test_oversized_frame_closes_1009() -> None:
 
 MALFORMED = [
     ("not json", "{nope", "connection_error"),
+    ("absurdly nested", "[" * 200_000 + "]" * 200_000, "connection_error"),
     ("not an object", "[]", "connection_error"),
     ("no type", '{"id": "1"}', "connection_error"),
     ("missing id", '{"type": "start", "payload": {"query": "{ hello }"}}', "connection_error"),

@@ -209,6 +209,8 @@ async def test_subscription_protocols_option_limits_the_choice() -> None:
 
 MALFORMED = [
     ("not json", {"text": "{nope"}),
+    ("empty", {"text": ""}),
+    ("absurdly nested", {"text": "[" * 200_000 + "]" * 200_000}),
     ("not an object", {"text": "[1, 2]"}),
     ("no type", {"text": '{"id": "1"}'}),
     ("unknown type", {"text": '{"type": "whatever"}'}),
