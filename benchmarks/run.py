@@ -272,7 +272,9 @@ def measure_http(sc: Scenario, contender: str) -> dict[str, Any]:
             )
         try:
             command = [wrk, "-t1", "-c32", "-s", script.name, url]
-            subprocess.run([*command[:1], "-d1s", *command[1:]], capture_output=True, check=True)
+            subprocess.run(
+                [*command[:1], "-d1s", *command[1:]], capture_output=True, check=True, timeout=60
+            )
             cpu = cpu_seconds([proc])
             out = subprocess.run(
                 [*command[:1], f"-d{sc.params['seconds']}s", *command[1:]],
