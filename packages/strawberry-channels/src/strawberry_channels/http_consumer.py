@@ -388,6 +388,10 @@ class GraphQLHTTPConsumer(_BaseHTTPConsumer):
 
     _streaming_supported = True
 
+    #: Seconds after a multipart part before a trailing heartbeat part is sent
+    #: (``None``: never); it lets readers that look ahead deliver the part at once.
+    multipart_flush_delay: float | None = 0.02
+
     async def get_context(self, request: ChannelsRequest, response: TemporalResponse) -> Any:
         """The context of every operation: ``{"request": ..., "response": ...}``."""
         return {"request": request, "response": response}
@@ -472,17 +476,36 @@ class GraphQLHTTPConsumer(_BaseHTTPConsumer):
             async with self.operation_scope():
                 async for result in self._results(params, operation_type, context, root_value):
                     await emit(frame(await self.process_result(request, result)))
+                    sent.set()
 
-        async def heartbeat(interval: float) -> None:
+        sent = asyncio.Event()
+        flush_delay = None if sse else self.multipart_flush_delay
+
+        async def keepalive(interval: float | None) -> None:
+            # Heartbeats after ``interval`` idle seconds; on multipart streams also a
+            # heartbeat shortly after each part, because some readers (aiohttp's) hand
+            # a part on only once bytes beyond its closing delimiter have arrived.
+            # (asyncio.wait, unlike wait_for on 3.10/3.11, never swallows a cancellation.)
             while True:
-                await asyncio.sleep(interval)
-                await emit(encoder.heartbeat())
+                waiter = asyncio.ensure_future(sent.wait())
+                try:
+                    done, _ = await asyncio.wait((waiter,), timeout=interval)
+                finally:
+                    waiter.cancel()
+                if not done:
+                    await emit(encoder.heartbeat())
+                    continue
+                sent.clear()
+                if flush_delay is not None:
+                    await asyncio.sleep(flush_delay)
+                    if not sent.is_set():
+                        await emit(encoder.heartbeat())
 
         producer = asyncio.create_task(produce())
         watcher = asyncio.create_task(_wait_for_disconnect(receive))
         beats = (
-            asyncio.create_task(heartbeat(self.heartbeat_interval))
-            if self.heartbeat_interval
+            asyncio.create_task(keepalive(self.heartbeat_interval))
+            if self.heartbeat_interval or flush_delay is not None
             else None
         )
         try:
