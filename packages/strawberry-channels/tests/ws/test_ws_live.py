@@ -49,6 +49,19 @@ async def test_gql_websockets_transport_default_offer() -> None:
             assert received[1] == "hi"
 
 
+@pytest.mark.parametrize("subprotocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_gql_with_server_keep_alive(subprotocol: str) -> None:
+    app = GraphQLProtocolTypeRouter(
+        schema, ws_options={"keep_alive": True, "keep_alive_interval": 0.01}
+    )
+    async with serve(app) as url:
+        transport = WebsocketsTransport(url=ws_url(url), subprotocols=[subprotocol])
+        async with Client(transport=transport, fetch_schema_from_transport=False) as session:
+            query = gql("subscription { count(to: 5, delay: 0.02) }")
+            counts = [r["count"] async for r in session.subscribe(query)]
+            assert counts == [1, 2, 3, 4, 5]
+
+
 async def test_gql_legacy_protocol_also_runs_queries() -> None:
     async with serve(GraphQLProtocolTypeRouter(schema)) as url:
         transport = WebsocketsTransport(url=ws_url(url), subprotocols=["graphql-ws"])
