@@ -152,9 +152,10 @@ class GraphQLWSConsumer(ChannelsConsumer):
         max_subscriptions_per_connection: int | None = None,
         allowed_origins: Sequence[str] | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        listener_buffer_size: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(listener_buffer_size=listener_buffer_size, **kwargs)
         protocols = tuple(subscription_protocols or self.default_subscription_protocols)
         unknown = set(protocols) - {GRAPHQL_TRANSPORT_WS, GRAPHQL_WS}
         if unknown:
