@@ -126,7 +126,7 @@ def test_malformed_messages_close_4400(message: object) -> None:
 
 def test_invalid_binary_and_oversized_frames() -> None:
     assert close_code(acked().receive_invalid("not JSON")) == 4400
-    assert close_code(acked().receive_binary()) == 1003
+    assert close_code(acked().receive_binary()) == 4400
     assert close_code(acked().receive_too_large(10)) == 1009
 
 

@@ -240,10 +240,10 @@ async def test_malformed_input_closes_4400_without_traceback(
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
 
 
-async def test_binary_frame_closes_1003(caplog: pytest.LogCaptureFixture) -> None:
+async def test_binary_frame_closes_4400(caplog: pytest.LogCaptureFixture) -> None:
     async with client() as ws:
         await ws.send_input({"type": "websocket.receive", "bytes": b'{"type": "ping"}'})
-        await ws.expect_close(1003)
+        await ws.expect_close(4400)
     assert not [r for r in caplog.records if r.exc_info]
 
 

@@ -211,10 +211,10 @@ class GraphQLTransportWSProtocol:
         return self._close(CloseCode.BAD_REQUEST, _reason(reason))
 
     def receive_binary(self) -> list[Action]:
-        """A binary frame: the protocol is text only (close 1003, unsupported data)."""
+        """A binary frame: not a message format the protocol defines, so 4400."""
         if self.closed:
             return []
-        return self._close(CloseCode.UNSUPPORTED_DATA, "Binary frames are not supported")
+        return self._close(CloseCode.BAD_REQUEST, "Binary frames are not supported")
 
     def receive_too_large(self, limit: int) -> list[Action]:
         """A text frame longer than the consumer accepts."""
