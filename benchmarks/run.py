@@ -147,6 +147,21 @@ def scenarios(quick: bool) -> list[Scenario]:
 # --------------------------------------------------------------------------- processes
 
 
+# On a machine with two or more cores, a single server process runs on core 0 and the load
+# generator on core 1, so that they do not migrate onto each other's core (two-server
+# scenarios leave their servers free to use every core).
+PINNING = hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2
+SERVER_CORES = {0}
+CLIENT_CORES = set(range(1, os.cpu_count() or 1))
+
+
+def pinned(cores: set[int] | None) -> Any:
+    """A preexec_fn restricting the child process to ``cores`` (None: no pinning)."""
+    if not PINNING or cores is None:
+        return None
+    return lambda: os.sched_setaffinity(0, cores)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -185,6 +200,7 @@ def servers(contender: str, layer: str, count: int) -> Iterator[list[tuple[int, 
                 [PY, str(HERE / "server.py"), contender, str(port), layer],
                 cwd=HERE,
                 stderr=SERVER_LOG.open("ab"),
+                preexec_fn=pinned(SERVER_CORES if count == 1 else None),
             )
             started.append((port, proc))
         for port, proc in started:
@@ -210,6 +226,7 @@ def run_client(
     client = subprocess.Popen(
         [PY, str(HERE / "client.py"), scenario, json.dumps(params)],
         cwd=HERE,
+        preexec_fn=pinned(CLIENT_CORES),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -273,7 +290,11 @@ def measure_http(sc: Scenario, contender: str) -> dict[str, Any]:
         try:
             command = [wrk, "-t1", "-c32", "-s", script.name, url]
             subprocess.run(
-                [*command[:1], "-d1s", *command[1:]], capture_output=True, check=True, timeout=60
+                [*command[:1], "-d1s", *command[1:]],
+                capture_output=True,
+                check=True,
+                timeout=60,
+                preexec_fn=pinned(CLIENT_CORES),
             )
             cpu = cpu_seconds([proc])
             out = subprocess.run(
@@ -282,6 +303,7 @@ def measure_http(sc: Scenario, contender: str) -> dict[str, Any]:
                 text=True,
                 check=True,
                 timeout=120,
+                preexec_fn=pinned(CLIENT_CORES),
             ).stdout
             cpu = cpu_seconds([proc]) - cpu
         finally:
