@@ -9,6 +9,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter
 from django.urls import re_path
 
 from .http_consumer import GraphQLHTTPConsumer
+from .ws import GraphQLWSConsumer
 
 if TYPE_CHECKING:
     from strawberry import Schema
@@ -69,14 +70,10 @@ class GraphQLProtocolTypeRouter(ProtocolTypeRouter):
         url_pattern: str = "^graphql",
         *,
         http_consumer_class: type[GraphQLHTTPConsumer] = GraphQLHTTPConsumer,
-        ws_consumer_class: Any = None,
+        ws_consumer_class: type[GraphQLWSConsumer] = GraphQLWSConsumer,
         http_options: dict[str, Any] | None = None,
         ws_options: dict[str, Any] | None = None,
     ) -> None:
-        if ws_consumer_class is None:
-            from .ws import GraphQLWSConsumer
-
-            ws_consumer_class = GraphQLWSConsumer
         fallback: ASGIApp = django_application if django_application is not None else _not_found
         http_app = http_consumer_class.as_asgi(schema=schema, **(http_options or {}))
         ws_app = ws_consumer_class.as_asgi(schema=schema, **(ws_options or {}))
