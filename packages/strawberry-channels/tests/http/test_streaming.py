@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -288,3 +289,98 @@ async def test_graphql_sse_npm_client(node_clients: Path) -> None:
         ]
     }
     assert not members("room_npm")
+
+
+async def test_stream_headers_from_temporal_response_and_failures_end_the_stream(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Failing(GraphQLHTTPConsumer):
+        async def get_context(self, request: Any, response: Any) -> Any:
+            response.headers["x-stream"] = "yes"
+            return await super().get_context(request, response)
+
+        async def process_result(self, request: Any, result: Any) -> dict[str, Any]:
+            if result.data and result.data.get("count") == 2:
+                raise RuntimeError("process_result bug")
+            return await super().process_result(request, result)
+
+    app = Failing.as_asgi(schema=make_schema(), subscription_protocols=["sse", "multipart"])
+    async with serve(app) as url, httpx.AsyncClient(timeout=30) as http:
+        async with http.stream(
+            "POST",
+            f"{url}/graphql",
+            json={"query": "subscription { count(to: 3) }"},
+            headers={"accept": "text/event-stream"},
+        ) as response:
+            assert response.headers["x-stream"] == "yes"
+            events = [event async for event in sse_events(response)]
+        assert events == [
+            ("next", '{"data":{"count":1}}'),
+            ("next", '{"errors":[{"message":"Internal server error"}]}'),
+            ("complete", ""),
+        ]
+        async with http.stream(
+            "POST",
+            f"{url}/graphql",
+            json={"query": "subscription { count(to: 3) }"},
+            headers={"accept": MULTIPART_ACCEPT},
+        ) as response:
+            parts = [part async for part in multipart_parts(response) if part != {}]
+        assert parts == [
+            {"payload": {"data": {"count": 1}}},
+            {"payload": None, "errors": [{"message": "Internal server error"}]},
+        ]
+    failures = [r for r in caplog.records if r.name == "strawberry_channels.http"]
+    assert len(failures) == 2
+    assert all("process_result bug" in str(r.exc_info[1]) for r in failures if r.exc_info)
+
+
+@pytest.mark.parametrize("protocol", ["sse", "multipart"])
+async def test_disconnect_logs_nothing(protocol: str, caplog: pytest.LogCaptureFixture) -> None:
+    accept = "text/event-stream" if protocol == "sse" else MULTIPART_ACCEPT
+    async with serve(streaming_app(heartbeat_interval=0.01)) as url:
+        for _ in range(3):
+            async with (
+                httpx.AsyncClient(timeout=30) as http,
+                http.stream(
+                    "POST",
+                    f"{url}/graphql",
+                    json={"query": f'subscription {{ room(name: "quiet_{protocol}") }}'},
+                    headers={"accept": accept},
+                ) as response,
+            ):
+                assert b"joined" in await anext(response.aiter_raw())
+            await until(lambda: not members(f"room_quiet_{protocol}"), "left the group")
+    errors = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert errors == []
+
+
+async def test_plain_queries_use_no_channel_layer(monkeypatch: pytest.MonkeyPatch) -> None:
+    layer: Any = get_channel_layer()
+    created: list[str] = []
+    original = layer.new_channel
+
+    async def counting_new_channel(prefix: str = "specific.") -> str:
+        name: str = await original(prefix)
+        created.append(name)
+        return name
+
+    monkeypatch.setattr(layer, "new_channel", counting_new_channel)
+    app = streaming_app()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url="http://testserver"
+    ) as http:
+        response = await http.post("/graphql", json={"query": "{ hello }"})
+        assert response.json() == {"data": {"hello": "Hello world"}}
+        response = await http.post("/graphql", json={"query": 'mutation { shout(text: "a") }'})
+        assert response.json() == {"data": {"shout": "A"}}
+    assert created == []
+    # A streamed operation gets a channel of its own.
+    async with serve(app) as url, httpx.AsyncClient(timeout=30) as http, http.stream(
+        "POST",
+        f"{url}/graphql",
+        json={"query": "subscription { count(to: 1) }"},
+        headers={"accept": "text/event-stream"},
+    ) as response:
+        _ = [event async for event in sse_events(response)]
+    assert len(created) == 1
