@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -72,7 +73,13 @@ _CONTENT_TYPES = {
     GRAPHQL_RESPONSE_JSON: b"application/graphql-response+json",
 }
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
-_ALL_TYPES = (OperationType.QUERY, OperationType.MUTATION, OperationType.SUBSCRIPTION)
+_GET_TYPES = (OperationType.QUERY,)
+_POST_TYPES = (OperationType.QUERY, OperationType.MUTATION)
+
+
+def _may_stream(accept: str) -> bool:
+    lowered = accept.lower()
+    return "text/event-stream" in lowered or "multipart/mixed" in lowered
 
 
 class _Disconnected(Exception):
@@ -234,38 +241,52 @@ class _BaseHTTPConsumer(ChannelsConsumer):
         else:
             params = self._post_params(request, media, media_params, body, headers)
 
-        operation_type = self.document_cache.operation_type(params.query, params.operation_name)
-        if method == "GET" and operation_type is OperationType.MUTATION:
-            raise HTTPError(405, "Mutations cannot be sent over GET", {"allow": "POST"})
-
-        offers: tuple[str, ...] = _JSON_OFFERS
-        if self._streaming_supported and self.subscription_protocols:
+        streaming = self._streaming_supported and bool(self.subscription_protocols)
+        if streaming and accept and _may_stream(accept):
+            # The operation type decides between a stream and a single response.
+            operation_type = self.document_cache.operation_type(params.query, params.operation_name)
+            if method == "GET" and operation_type is OperationType.MUTATION:
+                raise HTTPError(405, "Mutations cannot be sent over GET", {"allow": "POST"})
             streams = tuple(
                 EVENT_STREAM if protocol == "sse" else MULTIPART_MIXED
                 for protocol in self.subscription_protocols
             )
             if operation_type is OperationType.SUBSCRIPTION:
-                offers = (*streams, *_JSON_OFFERS)
+                offers: tuple[str, ...] = (*streams, *_JSON_OFFERS)
             else:
                 offers = (*_JSON_OFFERS, *streams)
-        media_type = negotiate(accept, offers)
+            media_type = negotiate(accept, offers)
+            if media_type in (EVENT_STREAM, MULTIPART_MIXED):
+                await self._stream(request, params, operation_type, media_type, receive, send)
+                return
+        else:
+            # The fast path: one JSON response. Strawberry refuses operation types
+            # that are not allowed (mutations over GET, subscriptions) before running
+            # anything, which spares a lookup here.
+            media_type = negotiate(accept, _JSON_OFFERS)
         if media_type is None:
             raise HTTPError(
                 406, "None of the media types in Accept can be produced: use application/json"
             )
-        if media_type in (EVENT_STREAM, MULTIPART_MIXED):
-            await self._stream(request, params, operation_type, media_type, receive, send)
-            return
-        if operation_type is OperationType.SUBSCRIPTION:
-            if self._streaming_supported and self.subscription_protocols:
+        allowed = _GET_TYPES if method == "GET" else _POST_TYPES
+        try:
+            payload, status, extra_headers = await self._execute(
+                request, params, allowed, media_type
+            )
+        except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.MUTATION:
+                raise HTTPError(
+                    405, "Mutations cannot be sent over GET", {"allow": "POST"}
+                ) from None
+            if streaming:
                 raise HTTPError(
                     400,
                     "Subscriptions over HTTP need Accept: text/event-stream or "
                     'multipart/mixed;subscriptionSpec="1.0"',
-                )
-            raise HTTPError(400, "Subscriptions over HTTP are not enabled on this endpoint")
-        allowed = (OperationType.QUERY,) if method == "GET" else _ALL_TYPES
-        payload, status, extra_headers = await self._execute(request, params, allowed, media_type)
+                ) from None
+            raise HTTPError(
+                400, "Subscriptions over HTTP are not enabled on this endpoint"
+            ) from None
         await self._send(
             send,
             status,

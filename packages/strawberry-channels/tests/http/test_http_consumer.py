@@ -602,3 +602,30 @@ async def test_sync_consumer_refuses_subscriptions() -> None:
         app, {"query": "subscription { count }"}, headers={"accept": "text/event-stream"}
     )
     assert response.status_code == 406
+
+
+@pytest.mark.parametrize("consumer", [GraphQLHTTPConsumer, SyncGraphQLHTTPConsumer])
+@pytest.mark.parametrize("streaming", [(), ("sse", "multipart")])
+async def test_operation_types_refused_per_method(
+    consumer: type[Any], streaming: tuple[str, ...]
+) -> None:
+    if streaming and consumer is SyncGraphQLHTTPConsumer:
+        pytest.skip("the sync consumer does not stream")
+    app = consumer.as_asgi(schema=SCHEMA, subscription_protocols=streaming)
+    for accept in ("application/json", "text/event-stream, application/json"):
+        async with client(app) as c:
+            response = await c.get(
+                "/graphql",
+                params={"query": 'mutation { shout(text: "x") }'},
+                headers={"accept": accept},
+            )
+            assert response.status_code == 405
+            assert response.headers["allow"] == "POST"
+            response = await c.post(
+                "/graphql",
+                json={"query": "subscription { count }"},
+                headers={"accept": "application/json"},
+            )
+            assert response.status_code == 400
+            message = response.json()["errors"][0]["message"]
+            assert ("text/event-stream" if streaming else "not enabled") in message
