@@ -313,7 +313,7 @@ class _BaseHTTPConsumer(ChannelsConsumer):
                 raise HTTPError(400, "The request body is empty")
             try:
                 data = self.decode_json(body)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise HTTPError(400, "The request body is not valid JSON") from None
             return params_from_json(data)
         if media == APPLICATION_GRAPHQL:

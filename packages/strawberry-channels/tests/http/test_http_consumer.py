@@ -629,3 +629,14 @@ async def test_operation_types_refused_per_method(
             assert response.status_code == 400
             message = response.json()["errors"][0]["message"]
             assert ("text/event-stream" if streaming else "not enabled") in message
+
+
+async def test_hostile_bodies_are_clean_400s(caplog: pytest.LogCaptureFixture) -> None:
+    async with client(APP) as c:
+        for content in (b"[" * 100_000 + b"]" * 100_000, b"\xff\xfe\x00garbage", b"null"):
+            response = await c.post(
+                "/graphql", content=content, headers={"content-type": "application/json"}
+            )
+            assert response.status_code == 400
+            assert response.json()["errors"][0]["message"]
+    assert [r for r in caplog.records if r.name.startswith("strawberry_channels")] == []

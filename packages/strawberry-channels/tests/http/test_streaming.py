@@ -376,11 +376,15 @@ async def test_plain_queries_use_no_channel_layer(monkeypatch: pytest.MonkeyPatc
         assert response.json() == {"data": {"shout": "A"}}
     assert created == []
     # A streamed operation gets a channel of its own.
-    async with serve(app) as url, httpx.AsyncClient(timeout=30) as http, http.stream(
-        "POST",
-        f"{url}/graphql",
-        json={"query": "subscription { count(to: 1) }"},
-        headers={"accept": "text/event-stream"},
-    ) as response:
+    async with (
+        serve(app) as url,
+        httpx.AsyncClient(timeout=30) as http,
+        http.stream(
+            "POST",
+            f"{url}/graphql",
+            json={"query": "subscription { count(to: 1) }"},
+            headers={"accept": "text/event-stream"},
+        ) as response,
+    ):
         _ = [event async for event in sse_events(response)]
     assert len(created) == 1

@@ -242,7 +242,7 @@ def _decode_json_param(
         return None
     try:
         return decode_json(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise HTTPError(400, f"The '{name}' parameter is not valid JSON") from None
 
 

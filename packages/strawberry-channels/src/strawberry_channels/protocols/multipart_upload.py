@@ -126,7 +126,7 @@ def _decode(
         raise HTTPError(400, f"The multipart request has no '{name}' field")
     try:
         return decode_json(part.data)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise HTTPError(400, f"The '{name}' field is not valid JSON") from None
 
 
