@@ -28,7 +28,7 @@ from strawberry.types.graphql import OperationType
 
 from .base import ChannelsConsumer, OperationScope
 from .execution import install_document_cache
-from .ide import GraphQL_IDE, render_ide_page
+from .ide import GRAPHQL_IDES, GraphQL_IDE, render_ide_page
 from .protocols.graphql_http import (
     APPLICATION_GRAPHQL,
     APPLICATION_JSON,
@@ -104,6 +104,10 @@ class _BaseHTTPConsumer(ChannelsConsumer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if graphql_ide is not None and graphql_ide not in GRAPHQL_IDES:
+            raise ValueError(
+                f"unknown graphql_ide {graphql_ide!r}: use one of {', '.join(GRAPHQL_IDES)} or None"
+            )
         self.schema = schema
         self.graphql_ide = graphql_ide
         self.allow_queries_via_get = allow_queries_via_get
@@ -444,6 +448,17 @@ class GraphQLHTTPConsumer(_BaseHTTPConsumer):
     Hooks (override in a subclass): :meth:`get_context`,
     :meth:`get_root_value`, :meth:`process_result`, :meth:`decode_json`,
     :meth:`encode_json`, :meth:`render_graphql_ide`.
+
+    Channel layer: a plain query or mutation runs without a channel of its
+    own, so it costs no channel-layer round trip; its resolvers may still use
+    ``consumer.channel_layer`` (``group_send``, for example). A streamed
+    operation runs inside ``consumer.operation_scope()``, where
+    ``listen_to_channel`` and ``channel_name`` refer to that operation's own
+    channel; a query resolver that needs a channel opens
+    ``async with consumer.operation_scope():`` itself.
+
+    Status codes follow the GraphQL-over-HTTP draft; see
+    :mod:`strawberry_channels.protocols.graphql_http` for the full list.
     """
 
     _streaming_supported = True

@@ -414,6 +414,8 @@ async def test_render_graphql_ide_override() -> None:
 def test_unknown_options_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown subscription protocols"):
         GraphQLHTTPConsumer(schema=SCHEMA, subscription_protocols=["websocket"])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="unknown graphql_ide"):
+        GraphQLHTTPConsumer(schema=SCHEMA, graphql_ide="playground")  # type: ignore[arg-type]
 
 
 # -- uploads ------------------------------------------------------------------------
