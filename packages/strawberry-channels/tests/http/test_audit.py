@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import run_node, serve
-from schema import make_schema
+from http_schema import make_schema
 
 from strawberry_channels import GraphQLHTTPConsumer, SyncGraphQLHTTPConsumer
 

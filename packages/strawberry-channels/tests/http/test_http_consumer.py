@@ -13,7 +13,7 @@ import strawberry
 from asgiref.sync import sync_to_async
 from channels.auth import AuthMiddlewareStack
 from django.contrib.auth.models import AnonymousUser
-from schema import make_schema
+from http_schema import make_schema
 from strawberry.types import ExecutionResult
 
 from strawberry_channels import (

@@ -9,7 +9,7 @@ from conftest import serve
 from gql import Client, FileVar, GraphQLRequest, gql
 from gql.transport.aiohttp import AIOHTTPTransport
 from gql.transport.exceptions import TransportQueryError
-from schema import make_schema
+from http_schema import make_schema
 
 from strawberry_channels import GraphQLHTTPConsumer
 

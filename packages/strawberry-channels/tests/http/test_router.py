@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 from channels.testing import WebsocketCommunicator
-from schema import make_schema
+from http_schema import make_schema
 
 from strawberry_channels import GraphQLHTTPConsumer, GraphQLProtocolTypeRouter
 

@@ -15,7 +15,7 @@ from channels.layers import get_channel_layer
 from conftest import run_node, serve
 from gql import Client, gql
 from gql.transport.aiohttp import AIOHTTPTransport
-from schema import make_schema
+from http_schema import make_schema
 
 from strawberry_channels import GraphQLHTTPConsumer
 
