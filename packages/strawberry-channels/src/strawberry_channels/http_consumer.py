@@ -463,10 +463,6 @@ class GraphQLHTTPConsumer(_BaseHTTPConsumer):
 
     _streaming_supported = True
 
-    #: Seconds after a multipart part before a trailing heartbeat part is sent
-    #: (``None``: never); it lets readers that look ahead deliver the part at once.
-    multipart_flush_delay: float | None = 0.02
-
     async def get_context(self, request: ChannelsRequest, response: TemporalResponse) -> Any:
         """The context of every operation: ``{"request": ..., "response": ...}``."""
         return {"request": request, "response": response}
@@ -554,12 +550,9 @@ class GraphQLHTTPConsumer(_BaseHTTPConsumer):
                     sent.set()
 
         sent = asyncio.Event()
-        flush_delay = None if sse else self.multipart_flush_delay
 
-        async def keepalive(interval: float | None) -> None:
-            # Heartbeats after ``interval`` idle seconds; on multipart streams also a
-            # heartbeat shortly after each part, because some readers (aiohttp's) hand
-            # a part on only once bytes beyond its closing delimiter have arrived.
+        async def keepalive(interval: float) -> None:
+            # A heartbeat after every ``interval`` seconds without an event.
             # (asyncio.wait, unlike wait_for on 3.10/3.11, never swallows a cancellation.)
             while True:
                 waiter = asyncio.ensure_future(sent.wait())
@@ -567,20 +560,16 @@ class GraphQLHTTPConsumer(_BaseHTTPConsumer):
                     done, _ = await asyncio.wait((waiter,), timeout=interval)
                 finally:
                     waiter.cancel()
-                if not done:
+                if done:
+                    sent.clear()
+                else:
                     await emit(encoder.heartbeat())
-                    continue
-                sent.clear()
-                if flush_delay is not None:
-                    await asyncio.sleep(flush_delay)
-                    if not sent.is_set():
-                        await emit(encoder.heartbeat())
 
         producer = asyncio.create_task(produce())
         watcher = asyncio.create_task(_wait_for_disconnect(receive))
         beats = (
             asyncio.create_task(keepalive(self.heartbeat_interval))
-            if self.heartbeat_interval or flush_delay is not None
+            if self.heartbeat_interval
             else None
         )
         try:

@@ -225,7 +225,10 @@ def _parts(stream: bytes) -> list[bytes]:
     bodies = []
     for chunk in chunks[1:-1]:
         head, _, body = chunk.partition(b"\r\n\r\n")
-        assert head == b"\r\nContent-Type: application/json; charset=utf-8"
+        assert head == (
+            b"\r\nContent-Type: application/json; charset=utf-8"
+            b"\r\nContent-Length: %d" % len(body)
+        )
         bodies.append(body)
     return bodies
 

@@ -8,8 +8,10 @@ part is ``Content-Type: application/json`` with a body of
 failure is ``{"payload": null, "errors": [...]}``; the body ends with
 ``--graphql--``.
 
-Each part is written together with the delimiter that closes it, so a client
-can hand the part on as soon as it arrives instead of waiting for the next one.
+Each part carries a ``Content-Length`` header and is written together with
+the delimiter that closes it, so a client hands the part on as soon as it
+arrives: readers that scan for the boundary (aiohttp's, which ``gql`` uses)
+otherwise hold a part back until bytes of the next one arrive.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ MULTIPART_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 _DELIMITER = b"\r\n--" + BOUNDARY
-_PART_HEADERS = b"\r\nContent-Type: application/json; charset=utf-8\r\n\r\n"
+_PART_HEADERS = b"\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: %d\r\n\r\n"
 
 
 class MultipartMixedEncoder:
@@ -44,7 +46,7 @@ class MultipartMixedEncoder:
             raise RuntimeError("the stream is already complete")
         prefix = b"" if self.started else _DELIMITER
         self.started = True
-        return prefix + _PART_HEADERS + body + _DELIMITER
+        return prefix + _PART_HEADERS % len(body) + body + _DELIMITER
 
     def part(self, body: bytes) -> bytes:
         """A part whose body is ``body``, e.g. ``{"payload": {...}}`` as JSON."""
