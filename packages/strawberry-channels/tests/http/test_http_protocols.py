@@ -226,8 +226,7 @@ def _parts(stream: bytes) -> list[bytes]:
     for chunk in chunks[1:-1]:
         head, _, body = chunk.partition(b"\r\n\r\n")
         assert head == (
-            b"\r\nContent-Type: application/json; charset=utf-8"
-            b"\r\nContent-Length: %d" % len(body)
+            b"\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: %d" % len(body)
         )
         bodies.append(body)
     return bodies
