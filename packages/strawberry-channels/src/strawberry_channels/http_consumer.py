@@ -99,6 +99,7 @@ class _BaseHTTPConsumer(ChannelsConsumer):
         multipart_uploads_enabled: bool = False,
         subscription_protocols: Sequence[SubscriptionProtocol] = (),
         max_upload_size: int | None = 10 * 1024 * 1024,
+        max_body_size: int | None = 1024 * 1024,
         heartbeat_interval: float | None = 12.0,
         subscriptions_path: str | None = None,
         **kwargs: Any,
@@ -117,6 +118,7 @@ class _BaseHTTPConsumer(ChannelsConsumer):
             raise ValueError(f"unknown subscription protocols: {sorted(unknown)}")
         self.subscription_protocols = tuple(subscription_protocols)
         self.max_upload_size = max_upload_size
+        self.max_body_size = max_body_size
         self.heartbeat_interval = heartbeat_interval
         self.subscriptions_path = subscriptions_path
         self.document_cache = install_document_cache(schema)
@@ -227,7 +229,7 @@ class _BaseHTTPConsumer(ChannelsConsumer):
 
         if method not in ("GET", "POST"):
             raise HTTPError(405, f"Method {method} is not allowed", {"allow": "GET, POST"})
-        limit = self.max_upload_size if media == MULTIPART_FORM_DATA else None
+        limit = self.max_upload_size if media == MULTIPART_FORM_DATA else self.max_body_size
         body = await self._read_body(receive, limit)
         request = ChannelsRequest(
             consumer=self, body=body, headers=headers, method=method, content_type=content_type
@@ -437,6 +439,8 @@ class GraphQLHTTPConsumer(_BaseHTTPConsumer):
       preflight headers listed in
       :data:`strawberry_channels.protocols.multipart_upload.PREFLIGHT_HEADERS`.
     * ``max_upload_size``: largest multipart body in bytes (``413`` beyond).
+    * ``max_body_size``: largest body of any other request in bytes (``413``
+      beyond; default 1 MiB, ``None``: no limit).
     * ``subscription_protocols``: which HTTP streaming protocols serve
       subscriptions, any of ``"sse"`` (GraphQL over SSE) and ``"multipart"``
       (Apollo multipart subscriptions); none by default.

@@ -496,6 +496,18 @@ async def test_upload_size_limit_413() -> None:
     assert small.json() == {"data": {"readFile": "file contents"}}
 
 
+async def test_json_body_size_limit_413() -> None:
+    app = GraphQLHTTPConsumer.as_asgi(schema=SCHEMA, max_body_size=200)
+    padding = " " * 300
+    response = await post(app, {"query": "{ hello }", "extensions": {"pad": padding}})
+    assert response.status_code == 413
+    assert "larger than 200 bytes" in response.json()["errors"][0]["message"]
+    assert (await post(app, {"query": "{ hello }"})).status_code == 200
+    unlimited = GraphQLHTTPConsumer.as_asgi(schema=SCHEMA, max_body_size=None)
+    response = await post(unlimited, {"query": "{ hello }", "extensions": {"pad": padding}})
+    assert response.status_code == 200
+
+
 # -- auth and the ORM ------------------------------------------------------------------
 
 
