@@ -7,6 +7,12 @@ that speaks ``graphql-transport-ws`` (or the legacy ``graphql-ws``)::
         async for result in client.subscribe("subscription { count(to: 2) }"):
             print(result.data)
 
+:func:`run_server` serves a project from uvicorn, daphne or ``runserver`` in a
+subprocess, for tests with real clients over real sockets::
+
+    with run_server("mysite.asgi:application", cwd=project_dir) as url:
+        ...  # e.g. gql's WebsocketsTransport(url=url.replace("http", "ws") + "/graphql")
+
 Channels' testing module needs ``daphne``: install ``strawberry-channels[testing]``.
 """
 
@@ -22,10 +28,11 @@ from channels.testing import WebsocketCommunicator
 from graphql import GraphQLError
 from strawberry.types import ExecutionResult
 
+from .live_server import ServerKind, run_server
 from .protocols.graphql_transport_ws import GRAPHQL_TRANSPORT_WS
 from .protocols.graphql_ws import GRAPHQL_WS
 
-__all__ = ["GraphQLWebsocketCommunicator"]
+__all__ = ["GraphQLWebsocketCommunicator", "ServerKind", "run_server"]
 
 _ids = itertools.count(1)
 
