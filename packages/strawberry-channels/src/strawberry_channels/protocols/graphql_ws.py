@@ -24,17 +24,16 @@ from typing import Any, Final
 
 from strawberry.types.unset import UnsetType
 
-from .graphql_transport_ws import (
+from .operations import (
     Action,
     Authenticate,
     CancelOperation,
-    Close,
     CloseCode,
     Operation,
+    OperationBookkeeping,
     Send,
     StartKeepAlive,
     StartOperation,
-    _reason,
     parse_operation_payload,
 )
 
@@ -48,7 +47,7 @@ def _connection_error(message: str) -> Send:
     return Send({"type": "connection_error", "payload": {"message": message}})
 
 
-class GraphQLWSProtocol:
+class GraphQLWSProtocol(OperationBookkeeping):
     """The server side of the legacy ``graphql-ws`` protocol.
 
     Args:
@@ -60,22 +59,7 @@ class GraphQLWSProtocol:
     """
 
     subprotocol: Final = GRAPHQL_WS
-
-    def __init__(
-        self,
-        *,
-        keep_alive: bool = False,
-        max_operations: int | None = None,
-        debug: bool = False,
-    ) -> None:
-        self.keep_alive = keep_alive
-        self.max_operations = max_operations
-        self.debug = debug
-        self.init_received = False
-        self.acknowledged = False
-        self.closed = False
-        #: Running operations by id.
-        self.operations: dict[str, Operation] = {}
+    result_type = "data"
 
     # -- input -------------------------------------------------------------
     def receive(self, message: object) -> list[Action]:
@@ -199,29 +183,6 @@ class GraphQLWSProtocol:
             *self._close(CloseCode.FORBIDDEN, "Forbidden"),
         ]
 
-    def init_timeout(self) -> list[Action]:
-        """The connection-init wait timeout expired."""
-        if self.closed or self.acknowledged:
-            return []
-        return self._close(
-            CloseCode.CONNECTION_INITIALISATION_TIMEOUT, "Connection initialisation timeout"
-        )
-
-    def internal_error(self, error: BaseException | None = None) -> list[Action]:
-        """The server failed; close with 4500."""
-        if self.closed:
-            return []
-        reason = "Internal server error"
-        if self.debug and error is not None:
-            reason = _reason(f"{reason}: {error}")
-        return self._close(CloseCode.INTERNAL_SERVER_ERROR, reason)
-
-    def result(self, operation: Operation, payload: dict[str, Any]) -> dict[str, Any] | None:
-        """The ``data`` message for one execution result (None once inactive)."""
-        if not operation.active:
-            return None
-        return {"type": "data", "id": operation.id, "payload": payload}
-
     def errors(self, operation: Operation, errors: list[dict[str, Any]]) -> list[Action]:
         """The operation failed before execution: ``error`` with the first error."""
         if not self._end(operation):
@@ -229,34 +190,8 @@ class GraphQLWSProtocol:
         first = errors[0] if errors else {"message": "Unknown error"}
         return [Send({"type": "error", "id": operation.id, "payload": first})]
 
-    def finished(self, operation: Operation) -> list[Action]:
-        """The operation produced its last result."""
-        if not self._end(operation):
-            return []
-        return [Send({"type": "complete", "id": operation.id})]
-
     def keep_alive_message(self) -> dict[str, Any] | None:
         """The periodic keep-alive message (``None`` once closed)."""
         if self.closed:
             return None
         return {"type": "ka"}
-
-    # -- helpers -----------------------------------------------------------
-    def _end(self, operation: Operation) -> bool:
-        if not operation.active or self.closed:
-            operation.active = False
-            return False
-        operation.active = False
-        if self.operations.get(operation.id) is operation:
-            del self.operations[operation.id]
-        return True
-
-    def _close(self, code: int, reason: str) -> list[Action]:
-        self.closed = True
-        actions: list[Action] = []
-        for operation in self.operations.values():
-            operation.active = False
-            actions.append(CancelOperation(operation))
-        self.operations.clear()
-        actions.append(Close(code, reason))
-        return actions
