@@ -489,7 +489,8 @@ def markdown(report: dict[str, Any]) -> str:
             (row["vs_strawberry"], row["target_vs_strawberry"], row["pass_vs_strawberry"]),
             (row["vs_raw"], row["target_vs_raw"], row["pass_vs_raw"]),
         ):
-            text = f"{fmt(actual, 2)}{X}"
+            near = actual is not None and target is not None and abs(actual - target) < 0.01
+            text = f"{fmt(actual, 3 if near else 2)}{X}"
             if target is not None:
                 text += f" ({sign} {target}{X}) **{verdict}**"
             judged.append(text)
@@ -530,7 +531,7 @@ def chart(report: dict[str, Any], path: Path) -> None:
 
     rows = [r for r in report["rows"] if r["contenders"].get("strawberry", {}).get("median")]
     names = [r["title"] for r in rows]
-    fig, ax = plt.subplots(figsize=(10, 0.6 * len(rows) + 1.8))
+    fig, ax = plt.subplots(figsize=(10, 0.6 * len(rows) + 2.2))
     height = 0.38
     for offset, contender, color in (
         (-height / 2, "ours", "#d6336c"),
@@ -563,7 +564,7 @@ def chart(report: dict[str, Any], path: Path) -> None:
     ax.set_xlabel(
         "speed relative to strawberry.channels (memory: times smaller); black tick = target"
     )
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
     ax.set_title(
         f"strawberry-channels benchmarks ({report['mode']}, medians of {report['repeats']} runs)"
     )
@@ -584,9 +585,8 @@ def update_doc(report: dict[str, Any], table: str) -> None:
         f"runs per contender): {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
         f"{m['os']}, Python {m['python']}; "
         + ", ".join(f"{k} {v}" for k, v in m["versions"].items())
-        + f". Load average before / after: {load['before']} / {load['after']}.\n\n"
-        + table
-        + "\n![Ratios to strawberry.channels](img/bench.png)\n"
+        + f". One-minute load average before / after the run: {load['before'][0]} / "
+        f"{load['after'][0]}.\n\n" + table + "\n![Ratios to strawberry.channels](img/bench.png)\n"
     )
     text = PERF_DOC.read_text()
     start, end = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -596,13 +596,36 @@ def update_doc(report: dict[str, Any], table: str) -> None:
         PERF_DOC.write_text(f"{head}{start}\n{generated}{end}{tail}")
 
 
+def write(report: dict[str, Any], stem: str) -> None:
+    """Print the table; write ``stem``.json/.md and a chart (``latest``: also the docs page)."""
+    table = markdown(report)
+    print()
+    print(table)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=1) + "\n")
+    (RESULTS / f"{stem}.md").write_text(table)
+    if stem == "latest":
+        chart(report, CHART)
+        update_doc(report, table)
+    else:
+        chart(report, RESULTS / f"{stem}.png")
+    print(f"wrote {RESULTS}/{stem}.json, {stem}.md and the chart")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat (<3 min)")
     parser.add_argument("--repeats", type=int, help="runs per contender (default 3, quick 1)")
-    parser.add_argument("--only", nargs="*", help="scenario names to run")
+    parser.add_argument("--only", nargs="*", help="scenario names to run (writes partial.*)")
     parser.add_argument("--no-write", action="store_true", help="print only, write no files")
+    parser.add_argument(
+        "--render", action="store_true", help="only redraw table, chart and docs from latest.json"
+    )
     args = parser.parse_args()
+    if args.render:
+        report = json.loads((RESULTS / "latest.json").read_text())
+        write(report, "latest")
+        return 0
     repeats = args.repeats or (1 if args.quick else 3)
     chosen = [s for s in scenarios(args.quick) if not args.only or s.name in args.only]
 
@@ -653,20 +676,12 @@ def main() -> int:
         "seconds": round(time.monotonic() - started),
         "rows": [summarize(sc, samples[sc.name]) for sc in chosen],
     }
-    table = markdown(report)
-    print()
-    print(table)
-    if not args.no_write:
-        RESULTS.mkdir(exist_ok=True)
-        stem = "quick" if args.quick else "latest"
-        (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=1) + "\n")
-        (RESULTS / f"{stem}.md").write_text(table)
-        if not args.quick:
-            chart(report, CHART)
-            update_doc(report, table)
-        else:
-            chart(report, RESULTS / "quick.png")
-        print(f"wrote {RESULTS}/{stem}.json, {stem}.md and the chart")
+    if args.no_write:
+        print()
+        print(markdown(report))
+    else:
+        # Only a complete full run replaces the committed results and the docs page.
+        write(report, "quick" if args.quick else "partial" if args.only else "latest")
     failed = [
         r["scenario"]
         for r in report["rows"]
