@@ -59,6 +59,9 @@ DEFAULT_LISTENER_BUFFER_SIZE = 1000
 
 _DROP_WARNING_EVERY = 1000
 
+# Marks a consumer whose channel layer has not been looked up yet.
+_UNRESOLVED: Any = object()
+
 
 class ChannelLayerMissingError(RuntimeError):
     """Raised when a channel-layer feature is used but no layer is configured."""
@@ -503,7 +506,7 @@ class ChannelsConsumer(AsyncConsumer):
             self.listener_buffer_size = listener_buffer_size
         #: Messages dropped by this consumer's listeners (buffer overflow).
         self.dropped_messages = 0
-        self._layer: BaseChannelLayer | None = None
+        self._layer_value: Any = _UNRESOLVED
         self._channel_name: str | None = None
         self._own_state: _ChannelState | None = None
         self._dispatch_lock = asyncio.Lock()
@@ -512,6 +515,19 @@ class ChannelsConsumer(AsyncConsumer):
         self._main_task: asyncio.Task[Any] | None = None
 
     # -- channel layer -----------------------------------------------------
+    @property
+    def _layer(self) -> BaseChannelLayer | None:
+        # Looked up on first use, so a consumer that never needs the layer
+        # (a plain query over HTTP) never touches it.
+        layer = self._layer_value
+        if layer is _UNRESOLVED:
+            layer = self._layer_value = get_channel_layer(self.channel_layer_alias)
+        return layer  # type: ignore[no-any-return]
+
+    @_layer.setter
+    def _layer(self, layer: BaseChannelLayer | None) -> None:
+        self._layer_value = layer
+
     @property
     def channel_layer(self) -> Any:
         """The channel layer, ``None`` when none is configured.
@@ -647,8 +663,7 @@ class ChannelsConsumer(AsyncConsumer):
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         self.scope = scope
         self.base_send = send
-        layer = get_channel_layer(self.channel_layer_alias)
-        self._layer = layer
+        layer = self._layer
         self._main_task = asyncio.current_task()
         try:
             if layer is not None:

@@ -21,12 +21,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from .base import ChannelsConsumer, OperationScope
+from .base import ChannelsConsumer
 from .execution import install_document_cache
 from .ide import GRAPHQL_IDES, GraphQL_IDE, render_ide_page
 from .protocols.graphql_http import (
@@ -132,45 +131,6 @@ class _BaseHTTPConsumer(ChannelsConsumer):
     def encode_json(self, data: object) -> str | bytes:
         """Encode a response body."""
         return _ENCODER.encode(data)
-
-    # -- the channel layer, looked up only when something uses it -------------------
-
-    _layer_resolved = False
-
-    def _resolve_layer(self) -> None:
-        if not self._layer_resolved:
-            self._layer_resolved = True
-            self._layer = get_channel_layer(self.channel_layer_alias)
-
-    @property
-    def channel_layer(self) -> Any:
-        """The channel layer (looked up on first use: plain queries never need it)."""
-        self._resolve_layer()
-        return super().channel_layer
-
-    @channel_layer.setter
-    def channel_layer(self, layer: Any) -> None:
-        self._layer_resolved = True
-        self._layer = layer
-
-    @property
-    def channel_name(self) -> str:
-        """The current operation's channel (see ``ChannelsConsumer.channel_name``)."""
-        self._resolve_layer()
-        return super().channel_name
-
-    @channel_name.setter
-    def channel_name(self, name: str) -> None:
-        self._channel_name = name
-
-    def operation_scope(self) -> OperationScope:
-        """Run one operation with a channel of its own (see ``ChannelsConsumer``)."""
-        self._resolve_layer()
-        return super().operation_scope()
-
-    def _listening_state(self) -> Any:
-        self._resolve_layer()
-        return super()._listening_state()
 
     # -- ASGI ----------------------------------------------------------------------
 

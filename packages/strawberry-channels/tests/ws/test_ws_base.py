@@ -206,8 +206,12 @@ async def test_leaving_by_error_or_cancellation_cleans_up(
 
 
 async def test_missing_layer_is_a_clear_error() -> None:
-    consumer = ChannelsConsumer()
-    with pytest.raises(ChannelLayerMissingError, match="CHANNEL_LAYERS"):
+    class Unconfigured(ChannelsConsumer):
+        channel_layer_alias = "not-configured"
+
+    consumer = Unconfigured()
+    assert consumer.channel_layer is None
+    with pytest.raises(ChannelLayerMissingError, match=r"'not-configured'.*CHANNEL_LAYERS"):
         _ = consumer.channel_name
     with pytest.raises(ChannelLayerMissingError):
         async with consumer.listen_to_channel("t"):
