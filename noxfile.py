@@ -117,9 +117,12 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(name="docs-tests")
 def docs_tests(session: nox.Session) -> None:
-    """Check every code block in docs/: includes resolve, examples are used, blocks run."""
+    """Check every code block in docs/ (includes resolve, examples are used, blocks run)."""
     _install(session, "docs-tests")
     session.run("pytest", str(ROOT / "tests" / "docs"), *session.posargs)
+    # The pages are only as good as the examples they show: their tests run too
+    # (queued once, so `nox` with every session does not run them twice).
+    session.notify("examples")
 
 
 @nox.session
