@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import FieldNode, GraphQLError, ValidationContext, ValidationRule
+from strawberry.extensions import AddValidationRules
 from strawberry.types.graphql import OperationType
 
 from strawberry_channels import install_document_cache
@@ -95,3 +97,53 @@ def test_lru_evicts_least_recently_used() -> None:
     assert cache.misses == misses
     cache.parse("{ b: hello }")
     assert cache.misses == misses + 1
+
+
+def counting_rule() -> tuple[type[ValidationRule], list[int]]:
+    """A validation rule that counts how often validation runs, and forbids `shout`."""
+    runs = [0]
+
+    class NoShouting(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            runs[0] += 1
+
+        def enter_field(self, node: FieldNode, *_args: object) -> None:
+            if node.name.value == "shout":
+                self.report_error(GraphQLError("No shouting"))
+
+    return NoShouting, runs
+
+
+async def test_validation_runs_once_per_query_text_and_its_errors_are_kept() -> None:
+    rule, runs = counting_rule()
+    schema = strawberry.Schema(
+        query=Query, mutation=Mutation, extensions=[lambda: AddValidationRules([rule])]
+    )
+    install_document_cache(schema)
+    for _ in range(3):
+        assert (await schema.execute("{ hello }")).data == {"hello": "Hello world"}
+    assert runs[0] == 1
+    for _ in range(3):
+        result = await schema.execute('mutation { shout(text: "x") }')
+        assert result.errors is not None
+        assert result.errors[0].message == "No shouting"
+    assert runs[0] == 2
+
+
+async def test_rules_added_by_a_later_extension_are_never_skipped() -> None:
+    schema = make_schema()
+    install_document_cache(schema)
+    query = 'mutation { shout(text: "x") }'
+    assert (await schema.execute(query)).data == {"shout": "X"}
+    assert (await schema.execute(query)).data == {"shout": "X"}
+
+    # An extension appended after the cache adds a rule the cached outcome never saw.
+    rule, runs = counting_rule()
+    schema.extensions = [*schema.extensions, lambda: AddValidationRules([rule])]
+    for expected_runs in (1, 2):
+        result = await schema.execute(query)
+        assert result.data is None
+        assert result.errors is not None
+        assert result.errors[0].message == "No shouting"
+        assert runs[0] == expected_runs

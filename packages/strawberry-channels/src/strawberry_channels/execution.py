@@ -15,7 +15,6 @@ document a second time.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -110,13 +109,20 @@ class DocumentCache:
             return None
         return OperationType(operation.operation.value)
 
-    def validation_errors(self, key: _ValidationKey) -> list[GraphQLError] | None:
-        """The remembered validation outcome (``[]`` means valid), if any."""
-        errors: list[GraphQLError] | None = self._validation.get(key)
-        return None if errors is None else list(errors)
+    def prepared(self, key: _ValidationKey) -> tuple[DocumentNode, list[GraphQLError]] | None:
+        """The document and validation errors (``[]``: valid) remembered for
+        ``(query, validation rules)``, if that pair was validated before."""
+        entry: tuple[DocumentNode, list[GraphQLError]] | None = self._validation.get(key)
+        if entry is None:
+            return None
+        self.hits += 1
+        return entry[0], list(entry[1])
 
-    def remember_validation(self, key: _ValidationKey, errors: list[GraphQLError]) -> None:
-        self._validation.put(key, list(errors))
+    def remember_validation(
+        self, key: _ValidationKey, document: DocumentNode, errors: list[GraphQLError]
+    ) -> None:
+        """Remember how ``document`` (parsed from ``key``'s query) validated."""
+        self._validation.put(key, (document, list(errors)))
 
     def __len__(self) -> int:
         return len(self._documents)
@@ -147,33 +153,58 @@ class DocumentCacheExtension(SchemaExtension):
 
     Use :func:`install_document_cache` rather than adding it by hand: it
     creates a subclass bound to one :class:`DocumentCache`.
+
+    The work happens in a single ``on_operation`` hook, because Strawberry
+    wraps every hook of every extension in a fresh context manager per
+    operation: when the document and its validation outcome are cached, they
+    are put on the execution context before Strawberry would parse or
+    validate, and both steps are skipped. That needs the extension to be the
+    schema's last one, so that the validation rules other extensions add in
+    their own ``on_operation`` are known; otherwise only parsing is cached.
+    On a validation miss the instance
+    switches to a subclass that also has an ``on_validate`` hook, lets
+    Strawberry validate as usual, and remembers the outcome under the
+    validation rules that were actually used. A cached outcome is therefore
+    only ever reused for the exact query text and rules it was computed with.
     """
 
     cache: ClassVar[DocumentCache]
+    _remembering: ClassVar[type[DocumentCacheExtension]]
 
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        if context.graphql_document is None and context.query and not context.parse_options:
-            # On a syntax error, Strawberry's own parser runs and reports it.
-            with contextlib.suppress(GraphQLError):
-                context.graphql_document = self.cache.parse(context.query)
-        yield None
-
-    def on_validate(self) -> Iterator[None]:
+    def on_operation(self) -> Iterator[None]:
         context = self.execution_context
         query = context.query
-        if query is None or context.parse_options:
-            yield None
-            return
-        key: _ValidationKey = (query, tuple(context.validation_rules))
-        cached = self.cache.validation_errors(key)
-        if cached is not None and context.pre_execution_errors is None:
-            context.pre_execution_errors = cached
-            yield None
-            return
+        if context.graphql_document is None and query and not context.parse_options:
+            # Validation rules are final only once every other extension's
+            # on_operation has run, i.e. when this extension is the last one.
+            rules_final = context.schema.extensions[-1] is type(self)
+            prepared = None
+            if rules_final and context.pre_execution_errors is None:
+                prepared = self.cache.prepared((query, tuple(context.validation_rules)))
+            if prepared is not None:
+                context.graphql_document, context.pre_execution_errors = prepared
+            else:
+                try:
+                    context.graphql_document = self.cache.parse(query)
+                except GraphQLError:
+                    pass  # Strawberry's own parser runs and reports the syntax error.
+                else:
+                    if rules_final and context.pre_execution_errors is None:
+                        self.__class__ = self._remembering
         yield None
-        if context.pre_execution_errors is not None:
-            self.cache.remember_validation(key, context.pre_execution_errors)
+
+
+class _RememberValidation(DocumentCacheExtension):
+    """Adds the ``on_validate`` hook used once per query text and rule set."""
+
+    def on_validate(self) -> Iterator[None]:
+        yield None
+        context = self.execution_context
+        errors = context.pre_execution_errors
+        document = context.graphql_document
+        if errors is not None and document is not None and context.query:
+            key: _ValidationKey = (context.query, tuple(context.validation_rules))
+            self.cache.remember_validation(key, document, errors)
 
 
 def install_document_cache(
@@ -184,11 +215,17 @@ def install_document_cache(
     Idempotent: a schema that already has a cache keeps it, so every consumer
     built on the same schema shares one cache. The schema's ``extensions``
     tuple is replaced by a new one with the cache extension appended.
+    Validation outcomes are cached only while the cache extension stays the
+    last one (extensions added later may add validation rules); parsed
+    documents are cached either way.
     """
     for extension in schema.extensions:
         if isinstance(extension, type) and issubclass(extension, DocumentCacheExtension):
             return extension.cache
     cache = DocumentCache(maxsize)
-    bound = type("BoundDocumentCacheExtension", (DocumentCacheExtension,), {"cache": cache})
+    bound: type[DocumentCacheExtension] = type(
+        "BoundDocumentCacheExtension", (DocumentCacheExtension,), {"cache": cache}
+    )
+    bound._remembering = type("BoundDocumentCacheValidation", (_RememberValidation, bound), {})
     schema.extensions = (*schema.extensions, bound)
     return cache
