@@ -7,7 +7,7 @@ Moving from Strawberry's own integration is a change of import:
 from __future__ import annotations
 
 from .base import ChannelLayerMissingError, ChannelListener, ChannelsConsumer, OperationScope
-from .execution import DocumentCache, install_document_cache
+from .document_cache import DocumentCache, install_document_cache
 from .http_consumer import GraphQLHTTPConsumer, SyncGraphQLHTTPConsumer
 from .request import ChannelsRequest, ChannelsResponse, TemporalResponse
 from .router import GraphQLProtocolTypeRouter
