@@ -1,7 +1,310 @@
-"""Running GraphQL operations: see :mod:`strawberry_channels.document_cache`."""
+"""Running GraphQL operations: the one execution path of every transport.
+
+Every transport (graphql-transport-ws, graphql-ws, HTTP single results, GraphQL
+over SSE, multipart subscriptions) runs its operations through this module, and
+formats their results with it:
+
+* :func:`prepare_schema` readies a schema for serving (today: installs the
+  :class:`~strawberry_channels.DocumentCache`); a consumer calls it once, in its
+  constructor, so every optimisation of the schema plugs in here;
+* :func:`execute` / :func:`execute_sync` run a query or mutation to its single
+  result; :func:`subscribe` runs a subscription as an event stream;
+  :func:`results` runs any operation as a stream of results (one for a query
+  or mutation);
+* :func:`is_request_error` is the one test of "failed before execution" vs
+  "execution error", and :func:`format_result` builds the response map.
+
+All of it goes through Strawberry's public ``Schema.execute`` /
+``Schema.execute_sync`` / ``Schema.stream``, so whatever a schema installs
+(extensions, an execution context class) applies to every transport. The
+module does no I/O and imports neither Channels nor Django.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.graphql import OperationType
+
 from .document_cache import DEFAULT_DOCUMENT_CACHE_SIZE, DocumentCache, install_document_cache
 
-__all__ = ["DEFAULT_DOCUMENT_CACHE_SIZE", "DocumentCache", "install_document_cache"]
+if TYPE_CHECKING:
+    from graphql import GraphQLError
+    from strawberry import Schema
+
+__all__ = [
+    "DEFAULT_DOCUMENT_CACHE_SIZE",
+    "SINGLE_RESULT_TYPES",
+    "DocumentCache",
+    "OperationSource",
+    "execute",
+    "execute_sync",
+    "format_result",
+    "formatted_errors",
+    "install_document_cache",
+    "is_request_error",
+    "prepare_schema",
+    "rejected_before_execution",
+    "result_payload",
+    "results",
+    "subscribe",
+]
+
+#: The operation types that answer exactly one result.
+SINGLE_RESULT_TYPES = (OperationType.QUERY, OperationType.MUTATION)
+
+
+class OperationSource(Protocol):
+    """What a transport decoded from the client: the operation to run.
+
+    Both :class:`~strawberry_channels.protocols.graphql_http.GraphQLRequestParams`
+    and :class:`~strawberry_channels.protocols.operations.Operation` are one.
+    """
+
+    @property
+    def query(self) -> str: ...
+
+    @property
+    def variables(self) -> dict[str, Any] | None: ...
+
+    @property
+    def operation_name(self) -> str | None: ...
+
+    @property
+    def extensions(self) -> dict[str, Any] | None: ...
+
+
+def prepare_schema(schema: Schema) -> DocumentCache:
+    """Ready ``schema`` for serving; returns its document cache.
+
+    Idempotent: every consumer calls it in its constructor, and the schema is
+    prepared once. This is the one place where serving-time optimisations of a
+    schema are installed.
+
+    Args:
+        schema: the Strawberry schema a consumer serves.
+
+    Returns:
+        The schema's :class:`~strawberry_channels.DocumentCache`, which
+        transports use to route an operation by its type.
+    """
+    return install_document_cache(schema)
+
+
+# -- results ---------------------------------------------------------------------
+
+
+def is_request_error(errors: Sequence[GraphQLError] | None, data: object) -> bool:
+    """Whether a result failed before execution started.
+
+    Parse, validation and variable coercion errors leave no ``data`` and carry
+    no ``path``; an error raised by a resolver always has a path.
+
+    Args:
+        errors: the result's errors.
+        data: the result's data.
+    """
+    return bool(errors) and data is None and all(error.path is None for error in errors or ())
+
+
+def rejected_before_execution(result: ExecutionResult) -> bool:
+    """Whether Strawberry refused ``result``'s operation before running it.
+
+    A request error (see :func:`is_request_error`) that Strawberry marks as a
+    :class:`~strawberry.types.execution.PreExecutionError`: a document that
+    does not parse or validate, an unknown operation. The WebSocket protocols
+    answer these with an ``error`` message instead of a result. (A
+    subscription resolver that fails before its first result is reported as a
+    ``PreExecutionError`` too, but its errors carry a ``path``: an execution
+    error.)
+
+    Args:
+        result: the first (or only) result of an operation.
+    """
+    return isinstance(result, PreExecutionError) and is_request_error(result.errors, result.data)
+
+
+def format_result(
+    data: dict[str, Any] | None,
+    errors: Sequence[GraphQLError] | None,
+    extensions: Mapping[str, Any] | None = None,
+    *,
+    keep_data: bool = False,
+) -> dict[str, Any]:
+    """The GraphQL response map of a result.
+
+    A request error has no ``data`` entry at all, as the GraphQL-over-HTTP
+    draft requires, unless ``keep_data`` is set.
+
+    Args:
+        data: the result's data.
+        errors: the result's errors.
+        extensions: the result's extensions (left out when empty).
+        keep_data: always write a ``data`` entry (``null`` for a request error).
+    """
+    body: dict[str, Any] = {}
+    if keep_data or not is_request_error(errors, data):
+        body["data"] = data
+    if errors:
+        body["errors"] = [error.formatted for error in errors]
+    if extensions:
+        body["extensions"] = extensions
+    return body
+
+
+def result_payload(result: ExecutionResult, *, keep_data: bool = False) -> dict[str, Any]:
+    """:func:`format_result` of an execution result.
+
+    Args:
+        result: the execution result.
+        keep_data: always write a ``data`` entry.
+    """
+    return format_result(result.data, result.errors, result.extensions, keep_data=keep_data)
+
+
+def formatted_errors(result: ExecutionResult) -> list[dict[str, Any]]:
+    """The result's errors, formatted (an empty list when it has none).
+
+    Args:
+        result: the execution result.
+    """
+    return [dict(error.formatted) for error in result.errors or ()]
+
+
+# -- running ---------------------------------------------------------------------
+
+
+async def execute(
+    schema: Schema,
+    operation: OperationSource,
+    *,
+    context: Any = None,
+    root_value: Any = None,
+    allowed_operation_types: Iterable[OperationType] | None = None,
+) -> ExecutionResult:
+    """Run a query or mutation to its single result.
+
+    Args:
+        schema: the schema (prepared with :func:`prepare_schema`).
+        operation: the decoded operation.
+        context: the context value resolvers see.
+        root_value: the root value.
+        allowed_operation_types: operation types allowed (Strawberry's
+            default when ``None``); another type raises Strawberry's
+            ``InvalidOperationTypeError`` before anything runs.
+    """
+    return await schema.execute(
+        operation.query,
+        variable_values=operation.variables,
+        context_value=context,
+        root_value=root_value,
+        operation_name=operation.operation_name,
+        allowed_operation_types=allowed_operation_types,
+        operation_extensions=operation.extensions,
+    )
+
+
+def execute_sync(
+    schema: Schema,
+    operation: OperationSource,
+    *,
+    context: Any = None,
+    root_value: Any = None,
+    allowed_operation_types: Iterable[OperationType] | None = None,
+) -> ExecutionResult:
+    """Like :func:`execute`, for a synchronous schema (runs in the calling thread).
+
+    Args:
+        schema: the schema (prepared with :func:`prepare_schema`).
+        operation: the decoded operation.
+        context: the context value resolvers see.
+        root_value: the root value.
+        allowed_operation_types: operation types allowed.
+    """
+    return schema.execute_sync(
+        operation.query,
+        variable_values=operation.variables,
+        context_value=context,
+        root_value=root_value,
+        operation_name=operation.operation_name,
+        allowed_operation_types=allowed_operation_types,
+        operation_extensions=operation.extensions,
+    )
+
+
+async def subscribe(
+    schema: Schema,
+    operation: OperationSource,
+    *,
+    context: Any = None,
+    root_value: Any = None,
+) -> AsyncGenerator[ExecutionResult, None]:
+    """Run a subscription: an async iterator of its results (its event stream).
+
+    A subscription refused before it starts yields one result (check it with
+    :func:`rejected_before_execution`). Incremental delivery frames
+    (``@defer``/``@stream``) are not served and are skipped. Closing the
+    iterator (or cancelling its consumer) closes the subscription.
+
+    Args:
+        schema: the schema (prepared with :func:`prepare_schema`).
+        operation: the decoded operation.
+        context: the context value resolvers see.
+        root_value: the root value.
+    """
+    stream = await schema.stream(
+        operation.query,
+        variable_values=operation.variables,
+        context_value=context,
+        root_value=root_value,
+        operation_name=operation.operation_name,
+        operation_extensions=operation.extensions,
+    )
+    try:
+        async for frame in stream:
+            if isinstance(frame, ExecutionResult):
+                yield frame
+    finally:
+        await stream.aclose()
+
+
+async def results(
+    schema: Schema,
+    operation: OperationSource,
+    operation_type: OperationType | None,
+    *,
+    context: Any = None,
+    root_value: Any = None,
+) -> AsyncGenerator[ExecutionResult, None]:
+    """Run any operation as a stream of results.
+
+    A query or mutation yields its single result from :func:`execute`;
+    anything else (a subscription, or a document whose operation cannot be
+    found because it does not parse or names no operation it has) goes
+    through :func:`subscribe`, which yields the events or the one error.
+
+    Args:
+        schema: the schema (prepared with :func:`prepare_schema`).
+        operation: the decoded operation.
+        operation_type: the operation's type, from
+            :meth:`DocumentCache.operation_type`.
+        context: the context value resolvers see.
+        root_value: the root value.
+    """
+    if operation_type in SINGLE_RESULT_TYPES:
+        yield await execute(
+            schema,
+            operation,
+            context=context,
+            root_value=root_value,
+            allowed_operation_types=SINGLE_RESULT_TYPES,
+        )
+        return
+    events = subscribe(schema, operation, context=context, root_value=root_value)
+    try:
+        async for result in events:
+            yield result
+    finally:
+        await events.aclose()

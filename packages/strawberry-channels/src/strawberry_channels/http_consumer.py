@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from asgiref.sync import sync_to_async
@@ -25,8 +25,8 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from . import execution
 from .base import ChannelsConsumer
-from .execution import install_document_cache
 from .ide import GRAPHQL_IDES, GraphQL_IDE, render_ide_page
 from .protocols.graphql_http import (
     APPLICATION_GRAPHQL,
@@ -120,7 +120,7 @@ class _BaseHTTPConsumer(ChannelsConsumer):
         self.max_body_size = max_body_size
         self.heartbeat_interval = heartbeat_interval
         self.subscriptions_path = subscriptions_path
-        self.document_cache = install_document_cache(schema)
+        self.document_cache = execution.prepare_schema(schema)
 
     # -- overridable JSON hooks -------------------------------------------------
 
@@ -462,14 +462,12 @@ class GraphQLHTTPConsumer(_BaseHTTPConsumer):
         response = TemporalResponse()
         context = await self.get_context(request, response)
         root_value = await self.get_root_value(request)
-        result = await self.schema.execute(
-            params.query,
-            variable_values=params.variables,
-            context_value=context,
+        result = await execution.execute(
+            self.schema,
+            params,
+            context=context,
             root_value=root_value,
-            operation_name=params.operation_name,
             allowed_operation_types=allowed,
-            operation_extensions=params.extensions,
         )
         payload = await self.process_result(request, result)
         return payload, _status(payload, media_type, response), response.headers
@@ -509,9 +507,15 @@ class GraphQLHTTPConsumer(_BaseHTTPConsumer):
 
         async def produce() -> None:
             async with self.operation_scope():
-                async for result in self._results(params, operation_type, context, root_value):
-                    await emit(frame(await self.process_result(request, result)))
-                    sent.set()
+                results = execution.results(
+                    self.schema, params, operation_type, context=context, root_value=root_value
+                )
+                try:
+                    async for result in results:
+                        await emit(frame(await self.process_result(request, result)))
+                        sent.set()
+                finally:
+                    await results.aclose()
 
         sent = asyncio.Event()
 
@@ -568,44 +572,6 @@ class GraphQLHTTPConsumer(_BaseHTTPConsumer):
                 return_exceptions=True,
             )
 
-    async def _results(
-        self,
-        params: GraphQLRequestParams,
-        operation_type: OperationType | None,
-        context: Any,
-        root_value: Any,
-    ) -> AsyncIterator[ExecutionResult]:
-        if operation_type is not OperationType.SUBSCRIPTION:
-            yield await self.schema.execute(
-                params.query,
-                variable_values=params.variables,
-                context_value=context,
-                root_value=root_value,
-                operation_name=params.operation_name,
-                allowed_operation_types=(OperationType.QUERY, OperationType.MUTATION),
-                operation_extensions=params.extensions,
-            )
-            return
-        results = await self.schema.subscribe(
-            params.query,
-            variable_values=params.variables,
-            context_value=context,
-            root_value=root_value,
-            operation_name=params.operation_name,
-            operation_extensions=params.extensions,
-        )
-        if isinstance(results, ExecutionResult):
-            yield results
-            return
-        try:
-            async for result in results:
-                yield result
-        finally:
-            aclose = getattr(results, "aclose", None)
-            if aclose is not None:
-                with contextlib.suppress(Exception):
-                    await aclose()
-
 
 async def _wait_for_disconnect(receive: Receive) -> None:
     while True:
@@ -658,14 +624,12 @@ class SyncGraphQLHTTPConsumer(_BaseHTTPConsumer):
         response = TemporalResponse()
         context = self.get_context(request, response)
         root_value = self.get_root_value(request)
-        result = self.schema.execute_sync(
-            params.query,
-            variable_values=params.variables,
-            context_value=context,
+        result = execution.execute_sync(
+            self.schema,
+            params,
+            context=context,
             root_value=root_value,
-            operation_name=params.operation_name,
             allowed_operation_types=allowed,
-            operation_extensions=params.extensions,
         )
         payload = self.process_result(request, result)
         return payload, _status(payload, media_type, response), response.headers

@@ -20,12 +20,10 @@ from urllib.parse import urlsplit
 
 from channels.exceptions import StopConsumer
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.types.execution import ExecutionResult, PreExecutionError
-from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
+from . import execution
 from .base import ChannelsConsumer
-from .execution import install_document_cache
 from .protocols.graphql_transport_ws import (
     GRAPHQL_TRANSPORT_WS,
     Action,
@@ -62,34 +60,12 @@ GRAPHQL_WS_PROTOCOL = GRAPHQL_WS
 #: Longest text frame (in characters) a consumer accepts by default.
 DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
 
-_SINGLE_RESULT = (OperationType.QUERY, OperationType.MUTATION)
 # One compact encoder for every message (json.dumps with options builds one per call).
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class _ConnectionGone(Exception):
     """The client went away while we were sending."""
-
-
-def _format_result(result: ExecutionResult) -> dict[str, Any]:
-    payload: dict[str, Any] = {"data": result.data}
-    if result.errors:
-        payload["errors"] = [error.formatted for error in result.errors]
-    if result.extensions:
-        payload["extensions"] = result.extensions
-    return payload
-
-
-def _is_request_error(result: ExecutionResult) -> bool:
-    """Errors found before execution started (parse, validation, unknown operation).
-
-    Strawberry also reports a subscription resolver that fails before its first
-    result as a :class:`PreExecutionError`; those errors carry a ``path`` and are
-    execution errors, sent as a ``next`` message.
-    """
-    return isinstance(result, PreExecutionError) and all(
-        error.path is None for error in result.errors or ()
-    )
 
 
 def _origin_matches(origin: str, allowed: str) -> bool:
@@ -161,7 +137,7 @@ class GraphQLWSConsumer(ChannelsConsumer):
         if unknown:
             raise ValueError(f"Unknown subscription protocols: {sorted(unknown)}")
         self.schema = schema
-        self.document_cache = install_document_cache(schema)
+        self.document_cache = execution.prepare_schema(schema)
         self.debug = debug
         self.keep_alive = keep_alive
         self.keep_alive_interval = keep_alive_interval
@@ -447,57 +423,30 @@ class GraphQLWSConsumer(ChannelsConsumer):
     async def _execute(
         self, protocol: GraphQLTransportWSProtocol | GraphQLWSProtocol, operation: Operation
     ) -> None:
-        schema = self.schema
         operation_type = self.document_cache.operation_type(
             operation.query, operation.operation_name
         )
-        if operation_type in _SINGLE_RESULT:
-            result = await schema.execute(
-                operation.query,
-                variable_values=operation.variables,
-                context_value=self.context,
-                root_value=self.root_value,
-                operation_name=operation.operation_name,
-                operation_extensions=operation.extensions,
-            )
-            if _is_request_error(result):
-                await self._apply(protocol.errors(operation, _formatted_errors(result)))
-                return
-            message = protocol.result(operation, _format_result(result))
-            if message is not None:
-                await self._send_message(message)
-                await self._apply(protocol.finished(operation))
-            return
-
-        stream = await schema.stream(
-            operation.query,
-            variable_values=operation.variables,
-            context_value=self.context,
+        stream = execution.results(
+            self.schema,
+            operation,
+            operation_type,
+            context=self.context,
             root_value=self.root_value,
-            operation_name=operation.operation_name,
-            operation_extensions=operation.extensions,
         )
         first = True
         try:
-            async for frame in stream:
-                if not isinstance(frame, ExecutionResult):
-                    # Incremental delivery frames (@defer/@stream) are not
-                    # served over WebSockets.
-                    continue
-                result = frame
+            async for result in stream:
                 if first:
                     first = False
-                    if _is_request_error(result):
-                        await self._apply(protocol.errors(operation, _formatted_errors(result)))
+                    if execution.rejected_before_execution(result):
+                        errors = execution.formatted_errors(result)
+                        await self._apply(protocol.errors(operation, errors))
                         return
-                message = protocol.result(operation, _format_result(result))
+                payload = execution.result_payload(result, keep_data=True)
+                message = protocol.result(operation, payload)
                 if message is None:
                     return
                 await self._send_message(message)
         finally:
             await stream.aclose()
         await self._apply(protocol.finished(operation))
-
-
-def _formatted_errors(result: ExecutionResult) -> list[dict[str, Any]]:
-    return [dict(error.formatted) for error in result.errors or ()]

@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
-from graphql import GraphQLError
+from ..execution import format_result, is_request_error
 
 __all__ = [
     "APPLICATION_GRAPHQL",
@@ -260,34 +260,6 @@ def params_from_query_string(
         operation_name,
         _decode_json_param("extensions", values.get("extensions"), decode_json),
     )
-
-
-def is_request_error(errors: Sequence[GraphQLError] | None, data: object) -> bool:
-    """Whether a result failed before execution started.
-
-    Parse, validation and variable coercion errors leave no ``data`` and carry
-    no ``path``; an error raised by a resolver always has a path.
-    """
-    return bool(errors) and data is None and all(error.path is None for error in errors or ())
-
-
-def format_result(
-    data: dict[str, Any] | None,
-    errors: Sequence[GraphQLError] | None,
-    extensions: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The GraphQL response map of a result.
-
-    A request error has no ``data`` entry at all, as the draft requires.
-    """
-    body: dict[str, Any] = {}
-    if not is_request_error(errors, data):
-        body["data"] = data
-    if errors:
-        body["errors"] = [error.formatted for error in errors]
-    if extensions:
-        body["extensions"] = extensions
-    return body
 
 
 def result_status(body: Mapping[str, Any], media_type: str, default: int = 200) -> int:
