@@ -12,42 +12,42 @@ groups.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from django.core.files.uploadedfile import SimpleUploadedFile
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from . import execution
 from .base import ChannelsConsumer
+from .headers import Headers
+from .http_stream import write_stream
 from .ide import GRAPHQL_IDES, GraphQL_IDE, render_ide_page
 from .protocols.graphql_http import (
-    APPLICATION_GRAPHQL,
     APPLICATION_JSON,
-    EVENT_STREAM,
     GRAPHQL_RESPONSE_JSON,
-    MULTIPART_FORM_DATA,
-    MULTIPART_MIXED,
-    TEXT_HTML,
     GraphQLRequestParams,
     HTTPError,
     format_result,
     negotiate,
-    params_from_json,
-    params_from_query_string,
-    parse_content_type,
     result_status,
 )
-from .protocols.multipart_mixed import MULTIPART_HEADERS, MultipartMixedEncoder
-from .protocols.multipart_upload import check_csrf_preflight, parse_upload_request
-from .protocols.sse import SSE_HEADERS, SSEEncoder
+from .protocols.http_planner import (
+    JSON_OFFERS,
+    HTTPOptions,
+    ServeIDE,
+    Stream,
+    StreamProtocol,
+    plan_head,
+    plan_request,
+)
 from .request import ChannelsRequest, ChannelsResponse, TemporalResponse
 
 if TYPE_CHECKING:
@@ -58,27 +58,18 @@ __all__ = ["GraphQLHTTPConsumer", "SubscriptionProtocol", "SyncGraphQLHTTPConsum
 logger = logging.getLogger("strawberry_channels.http")
 
 #: The HTTP streaming protocols a consumer can enable for subscriptions.
-SubscriptionProtocol = Literal["sse", "multipart"]
+SubscriptionProtocol = StreamProtocol
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-_JSON_OFFERS = (APPLICATION_JSON, GRAPHQL_RESPONSE_JSON)
-_IDE_OFFERS = (APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, TEXT_HTML)
 _CONTENT_TYPES = {
     APPLICATION_JSON: b"application/json",
     GRAPHQL_RESPONSE_JSON: b"application/graphql-response+json",
 }
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
-_GET_TYPES = (OperationType.QUERY,)
-_POST_TYPES = (OperationType.QUERY, OperationType.MUTATION)
-
-
-def _may_stream(accept: str) -> bool:
-    lowered = accept.lower()
-    return "text/event-stream" in lowered or "multipart/mixed" in lowered
 
 
 class _Disconnected(Exception):
@@ -121,6 +112,7 @@ class _BaseHTTPConsumer(ChannelsConsumer):
         self.heartbeat_interval = heartbeat_interval
         self.subscriptions_path = subscriptions_path
         self.document_cache = execution.prepare_schema(schema)
+        self._http_options: HTTPOptions | None = None
 
     # -- overridable JSON hooks -------------------------------------------------
 
@@ -169,134 +161,66 @@ class _BaseHTTPConsumer(ChannelsConsumer):
             return chunks[0]
         return b"".join(chunks)
 
-    def _headers(self, scope: Scope) -> dict[str, str]:
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in scope["headers"]:
-            name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
-            if name in headers:
-                headers[name] = f"{headers[name]}, {value}"
-            else:
-                headers[name] = value
-        return headers
+    def _options(self) -> HTTPOptions:
+        options = self._http_options
+        if options is None:
+            streams = self.subscription_protocols if self._streaming_supported else ()
+            options = self._http_options = HTTPOptions(
+                allow_queries_via_get=self.allow_queries_via_get,
+                multipart_uploads_enabled=self.multipart_uploads_enabled,
+                ide_available=self.graphql_ide is not None or type(self)._overrides_ide(),
+                stream_protocols=streams,
+                max_upload_size=self.max_upload_size,
+                max_body_size=self.max_body_size,
+                decode_json=self.decode_json,
+                make_file=_django_file,
+            )
+        return options
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
-        headers = self._headers(scope)
-        self._accept = accept = headers.get("accept")
-        content_type = headers.get("content-type")
-        media, media_params = parse_content_type(content_type)
-
-        if method not in ("GET", "POST"):
-            raise HTTPError(405, f"Method {method} is not allowed", {"allow": "GET, POST"})
-        limit = self.max_upload_size if media == MULTIPART_FORM_DATA else self.max_body_size
-        body = await self._read_body(receive, limit)
+        headers = Headers.from_scope(scope)
+        self._accept = headers.get("accept")
+        options = self._options()
+        head = plan_head(method, headers, options)
+        if isinstance(head, HTTPError):
+            raise head
+        body = await self._read_body(receive, head.limit)
         request = ChannelsRequest(
-            consumer=self, body=body, headers=headers, method=method, content_type=content_type
+            consumer=self,
+            body=body,
+            headers=headers,
+            method=method,
+            content_type=headers.get("content-type"),
         )
-
-        if method == "GET":
-            if negotiate(accept, _IDE_OFFERS) == TEXT_HTML:
-                if self.graphql_ide is None and not type(self)._overrides_ide():
-                    raise HTTPError(404, "The GraphQL IDE is disabled")
-                await self._send_response(await self._render_ide(request), send)
-                return
-            if not self.allow_queries_via_get:
-                raise HTTPError(405, "Queries over GET are disabled", {"allow": "POST"})
-            params = params_from_query_string(scope.get("query_string", b""), self.decode_json)
-        else:
-            params = self._post_params(request, media, media_params, body, headers)
-
-        streaming = self._streaming_supported and bool(self.subscription_protocols)
-        if streaming and accept and _may_stream(accept):
-            # The operation type decides between a stream and a single response.
-            operation_type = self.document_cache.operation_type(params.query, params.operation_name)
-            if method == "GET" and operation_type is OperationType.MUTATION:
-                raise HTTPError(405, "Mutations cannot be sent over GET", {"allow": "POST"})
-            streams = tuple(
-                EVENT_STREAM if protocol == "sse" else MULTIPART_MIXED
-                for protocol in self.subscription_protocols
-            )
-            if operation_type is OperationType.SUBSCRIPTION:
-                offers: tuple[str, ...] = (*streams, *_JSON_OFFERS)
-            else:
-                offers = (*_JSON_OFFERS, *streams)
-            media_type = negotiate(accept, offers)
-            if media_type in (EVENT_STREAM, MULTIPART_MIXED):
-                await self._stream(request, params, operation_type, media_type, receive, send)
-                return
-        else:
-            # The fast path: one JSON response. Strawberry refuses operation types
-            # that are not allowed (mutations over GET, subscriptions) before running
-            # anything, which spares a lookup here.
-            media_type = negotiate(accept, _JSON_OFFERS)
-        if media_type is None:
-            raise HTTPError(
-                406, "None of the media types in Accept can be produced: use application/json"
-            )
-        allowed = _GET_TYPES if method == "GET" else _POST_TYPES
-        try:
-            payload, status, extra_headers = await self._execute(
-                request, params, allowed, media_type
-            )
-        except InvalidOperationTypeError as error:
-            if error.operation_type is OperationType.MUTATION:
-                raise HTTPError(
-                    405, "Mutations cannot be sent over GET", {"allow": "POST"}
-                ) from None
-            if streaming:
-                raise HTTPError(
-                    400,
-                    "Subscriptions over HTTP need Accept: text/event-stream or "
-                    'multipart/mixed;subscriptionSpec="1.0"',
-                ) from None
-            raise HTTPError(
-                400, "Subscriptions over HTTP are not enabled on this endpoint"
-            ) from None
-        await self._send(
-            send,
-            status,
-            _CONTENT_TYPES[media_type],
-            _as_bytes(self.encode_json(payload)),
-            extra_headers,
+        plan = plan_request(
+            method,
+            headers,
+            scope.get("query_string", b""),
+            body,
+            options,
+            self.document_cache.operation_type,
         )
-
-    def _post_params(
-        self,
-        request: ChannelsRequest,
-        media: str,
-        media_params: Mapping[str, str],
-        body: bytes,
-        headers: Mapping[str, str],
-    ) -> GraphQLRequestParams:
-        charset = media_params.get("charset", "utf-8").lower()
-        if charset not in ("utf-8", "utf8"):
-            raise HTTPError(415, f"Unsupported charset {charset!r}: use utf-8")
-        if media == APPLICATION_JSON or (
-            media.startswith("application/") and media.endswith("+json")
-        ):
-            if not body:
-                raise HTTPError(400, "The request body is empty")
+        if isinstance(plan, HTTPError):
+            raise plan
+        if isinstance(plan, ServeIDE):
+            await self._send_response(await self._render_ide(request), send)
+        elif isinstance(plan, Stream):
+            await self._stream(request, plan, receive, send)
+        else:
             try:
-                data = self.decode_json(body)
-            except (ValueError, RecursionError):
-                raise HTTPError(400, "The request body is not valid JSON") from None
-            return params_from_json(data)
-        if media == APPLICATION_GRAPHQL:
-            try:
-                return GraphQLRequestParams(body.decode("utf-8"))
-            except UnicodeDecodeError:
-                raise HTTPError(400, "The request body is not valid UTF-8") from None
-        if media == MULTIPART_FORM_DATA:
-            if not self.multipart_uploads_enabled:
-                raise HTTPError(415, "Multipart uploads are not enabled on this endpoint")
-            check_csrf_preflight(headers)
-            return parse_upload_request(
-                body, media_params.get("boundary", ""), self.decode_json, self.max_upload_size
+                payload, status, extra_headers = await self._execute(
+                    request, plan.params, plan.allowed, plan.media_type
+                )
+            except InvalidOperationTypeError as error:
+                raise plan.refusal(error.operation_type) from None
+            await self._send(
+                send,
+                status,
+                _CONTENT_TYPES[plan.media_type],
+                _as_bytes(self.encode_json(payload)),
+                extra_headers,
             )
-        if not media:
-            raise HTTPError(415, "The request has no Content-Type: use application/json")
-        raise HTTPError(415, f"Unsupported Content-Type {media!r}: use application/json")
 
     # -- responses -------------------------------------------------------------------
 
@@ -321,7 +245,7 @@ class _BaseHTTPConsumer(ChannelsConsumer):
         await send({"type": "http.response.body", "body": body})
 
     async def _send_error(self, error: HTTPError, send: Send) -> None:
-        media_type = negotiate(getattr(self, "_accept", None), _JSON_OFFERS) or APPLICATION_JSON
+        media_type = negotiate(getattr(self, "_accept", None), JSON_OFFERS) or APPLICATION_JSON
         body = _as_bytes(self.encode_json(error.body()))
         with contextlib.suppress(OSError, RuntimeError):
             await self._send(send, error.status, _CONTENT_TYPES[media_type], body, error.headers)
@@ -352,13 +276,7 @@ class _BaseHTTPConsumer(ChannelsConsumer):
         raise NotImplementedError
 
     async def _stream(
-        self,
-        request: ChannelsRequest,
-        params: GraphQLRequestParams,
-        operation_type: OperationType | None,
-        media_type: str,
-        receive: Receive,
-        send: Send,
+        self, request: ChannelsRequest, plan: Stream, receive: Receive, send: Send
     ) -> None:
         raise HTTPError(400, "Streaming is not supported by this consumer")
 
@@ -374,6 +292,10 @@ class _BaseHTTPConsumer(ChannelsConsumer):
             encode_json=lambda data: _as_bytes(self.encode_json(data)).decode(),
         )
         return ChannelsResponse(content=html, content_type="text/html; charset=utf-8")
+
+
+def _django_file(name: str, data: bytes, content_type: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type)
 
 
 def _as_bytes(data: str | bytes) -> bytes:
@@ -473,111 +395,39 @@ class GraphQLHTTPConsumer(_BaseHTTPConsumer):
         return payload, _status(payload, media_type, response), response.headers
 
     async def _stream(
-        self,
-        request: ChannelsRequest,
-        params: GraphQLRequestParams,
-        operation_type: OperationType | None,
-        media_type: str,
-        receive: Receive,
-        send: Send,
+        self, request: ChannelsRequest, plan: Stream, receive: Receive, send: Send
     ) -> None:
         response = TemporalResponse()
         context = await self.get_context(request, response)
         root_value = await self.get_root_value(request)
-        sse = media_type == EVENT_STREAM
-        encoder: SSEEncoder | MultipartMixedEncoder = (
-            SSEEncoder() if sse else MultipartMixedEncoder()
-        )
-        headers = list(SSE_HEADERS if sse else MULTIPART_HEADERS)
-        headers.extend(
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in response.headers.items()
-        )
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        lock = asyncio.Lock()
 
-        async def emit(chunk: bytes) -> None:
-            async with lock:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-
-        def frame(payload: dict[str, Any]) -> bytes:
-            if isinstance(encoder, SSEEncoder):
-                return encoder.next(_as_bytes(self.encode_json(payload)))
-            return encoder.part(_as_bytes(self.encode_json({"payload": payload})))
-
-        async def produce() -> None:
+        async def payloads() -> AsyncIterator[dict[str, Any]]:
             async with self.operation_scope():
                 results = execution.results(
-                    self.schema, params, operation_type, context=context, root_value=root_value
+                    self.schema,
+                    plan.params,
+                    plan.operation_type,
+                    context=context,
+                    root_value=root_value,
                 )
                 try:
                     async for result in results:
-                        await emit(frame(await self.process_result(request, result)))
-                        sent.set()
+                        yield await self.process_result(request, result)
                 finally:
                     await results.aclose()
 
-        sent = asyncio.Event()
-
-        async def keepalive(interval: float) -> None:
-            # A heartbeat after every ``interval`` seconds without an event.
-            # (asyncio.wait, unlike wait_for on 3.10/3.11, never swallows a cancellation.)
-            while True:
-                waiter = asyncio.ensure_future(sent.wait())
-                try:
-                    done, _ = await asyncio.wait((waiter,), timeout=interval)
-                finally:
-                    waiter.cancel()
-                if done:
-                    sent.clear()
-                else:
-                    await emit(encoder.heartbeat())
-
-        producer = asyncio.create_task(produce())
-        watcher = asyncio.create_task(_wait_for_disconnect(receive))
-        beats = (
-            asyncio.create_task(keepalive(self.heartbeat_interval))
-            if self.heartbeat_interval
-            else None
+        await write_stream(
+            send=send,
+            receive=receive,
+            encoder=plan.encoder,
+            payloads=payloads,
+            encode=lambda data: _as_bytes(self.encode_json(data)),
+            extra_headers=[
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in response.headers.items()
+            ],
+            heartbeat_interval=self.heartbeat_interval,
         )
-        try:
-            await asyncio.wait({producer, watcher}, return_when=asyncio.FIRST_COMPLETED)
-            if beats is not None:
-                beats.cancel()
-                await asyncio.gather(beats, return_exceptions=True)
-                beats = None
-            if not producer.done():
-                # The client went away: stop the operation (it leaves its groups).
-                return
-            error = producer.exception()
-            closing = b""
-            if error is not None:
-                logger.error("A streamed GraphQL operation failed", exc_info=error)
-                errors = [{"message": "Internal server error"}]
-                if isinstance(encoder, SSEEncoder):
-                    closing = encoder.next(_as_bytes(self.encode_json({"errors": errors})))
-                else:
-                    closing = encoder.part(
-                        _as_bytes(self.encode_json({"payload": None, "errors": errors}))
-                    )
-            closing += encoder.complete() if isinstance(encoder, SSEEncoder) else encoder.end()
-            async with lock:
-                await send({"type": "http.response.body", "body": closing, "more_body": False})
-        finally:
-            for task in (producer, watcher, beats):
-                if task is not None and not task.done():
-                    task.cancel()
-            await asyncio.gather(
-                *(task for task in (producer, watcher, beats) if task is not None),
-                return_exceptions=True,
-            )
-
-
-async def _wait_for_disconnect(receive: Receive) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
 
 
 class SyncGraphQLHTTPConsumer(_BaseHTTPConsumer):

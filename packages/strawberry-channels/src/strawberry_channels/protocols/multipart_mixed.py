@@ -16,6 +16,10 @@ otherwise hold a part back until bytes of the next one arrive.
 
 from __future__ import annotations
 
+from typing import Any
+
+from .stream_encoder import EncodeJSON, StreamEncoder
+
 __all__ = ["BOUNDARY", "MULTIPART_HEADERS", "MultipartMixedEncoder"]
 
 BOUNDARY = b"graphql"
@@ -32,18 +36,18 @@ _DELIMITER = b"\r\n--" + BOUNDARY
 _PART_HEADERS = b"\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: %d\r\n\r\n"
 
 
-class MultipartMixedEncoder:
+class MultipartMixedEncoder(StreamEncoder):
     """Frames JSON-encoded parts of one multipart subscription response."""
 
     content_type = CONTENT_TYPE.decode()
+    headers = MULTIPART_HEADERS
 
     def __init__(self) -> None:
+        super().__init__()
         self.started = False
-        self.completed = False
 
     def _frame(self, body: bytes) -> bytes:
-        if self.completed:
-            raise RuntimeError("the stream is already complete")
+        self._check_open()
         prefix = b"" if self.started else _DELIMITER
         self.started = True
         return prefix + _PART_HEADERS % len(body) + body + _DELIMITER
@@ -58,10 +62,20 @@ class MultipartMixedEncoder:
 
     def end(self) -> bytes:
         """The closing delimiter; nothing may follow it."""
-        if self.completed:
-            raise RuntimeError("the stream is already complete")
-        self.completed = True
+        self._close()
         if not self.started:
             self.started = True
             return _DELIMITER + b"--\r\n"
         return b"--\r\n"
+
+    def result(self, payload: dict[str, Any], encode: EncodeJSON) -> bytes:
+        """A part whose body is ``{"payload": <result>}``."""
+        return self._frame(encode({"payload": payload}))
+
+    def failure(self, errors: list[dict[str, Any]], encode: EncodeJSON) -> bytes:
+        """A part whose body is ``{"payload": null, "errors": [...]}``."""
+        return self._frame(encode({"payload": None, "errors": errors}))
+
+    def finish(self) -> bytes:
+        """The closing delimiter (see :meth:`end`)."""
+        return self.end()

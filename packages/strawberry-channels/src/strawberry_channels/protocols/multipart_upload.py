@@ -5,8 +5,10 @@ request, with ``null`` where files go), a ``map`` field (JSON object from file
 field name to the list of object paths that file fills, such as
 ``"variables.file"`` or ``"variables.files.0"``), then the file fields.
 :func:`parse_upload_request` checks all of it and returns the operation with
-the files in place, as Django ``UploadedFile`` objects, ready for Strawberry's
-``Upload`` scalar. Every malformed input is an :class:`HTTPError` ``400``; a
+the files in place, ready for Strawberry's ``Upload`` scalar. The file objects
+are made by the ``make_file`` factory the caller passes in (the HTTP consumer
+makes Django ``UploadedFile`` objects); the default makes an :class:`UploadFile`,
+so this module imports no framework. Every malformed input is an :class:`HTTPError` ``400``; a
 body over the size limit is a ``413``.
 
 CSRF: a multipart POST is a "simple request" that a browser sends cross-site
@@ -18,17 +20,18 @@ post from another site is refused with ``400``.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
-
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from .graphql_http import GraphQLRequestParams, HTTPError, params_from_json
 
 __all__ = [
     "PREFLIGHT_HEADERS",
+    "FileFactory",
     "FormPart",
+    "UploadFile",
     "check_csrf_preflight",
     "parse_form_data",
     "parse_upload_request",
@@ -44,6 +47,26 @@ PREFLIGHT_HEADERS = (
 )
 
 _PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+
+
+class UploadFile(io.BytesIO):
+    """An uploaded file held in memory: a binary file object with a name and type.
+
+    Args:
+        name: the file name the client sent.
+        data: the file's content.
+        content_type: the part's ``Content-Type``.
+    """
+
+    def __init__(self, name: str, data: bytes, content_type: str) -> None:
+        super().__init__(data)
+        self.name = name
+        self.content_type = content_type
+        self.size = len(data)
+
+
+#: Makes the object a resolver receives for one file: ``(name, data, content_type)``.
+FileFactory = Callable[[str, bytes, str], object]
 
 
 class FormPart:
@@ -159,10 +182,18 @@ def parse_upload_request(
     boundary: str,
     decode_json: Callable[[str | bytes], object],
     max_size: int | None = None,
+    make_file: FileFactory = UploadFile,
 ) -> GraphQLRequestParams:
     """Decode a multipart upload request into one operation with its files.
 
     Batched ``operations`` (a JSON list) are refused with ``400``.
+
+    Args:
+        body: the request body.
+        boundary: the ``boundary`` parameter of the ``Content-Type``.
+        decode_json: decodes the ``operations`` and ``map`` fields.
+        max_size: largest body accepted (``413`` beyond).
+        make_file: makes the object put in place of each file.
     """
     if max_size is not None and len(body) > max_size:
         raise HTTPError(413, f"The upload is larger than {max_size} bytes")
@@ -183,7 +214,7 @@ def parse_upload_request(
         if part is None or part.filename is None:
             raise HTTPError(400, f"The file '{field_name}' named in 'map' is missing")
         for path in paths:
-            upload = SimpleUploadedFile(
+            upload = make_file(
                 part.filename, part.data, part.content_type or "application/octet-stream"
             )
             _place(operations, path, upload)

@@ -10,6 +10,10 @@ Heartbeats are SSE comments, which clients ignore.
 
 from __future__ import annotations
 
+from typing import Any
+
+from .stream_encoder import EncodeJSON, StreamEncoder
+
 __all__ = ["SSE_HEADERS", "SSEEncoder"]
 
 #: Response headers of a GraphQL SSE stream (proxies must not buffer it).
@@ -20,22 +24,15 @@ SSE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
-class SSEEncoder:
-    """Frames a stream of already JSON-encoded results as SSE events.
-
-    The encoder remembers whether the stream was completed and refuses to
-    frame anything after that, so a transport cannot send past the end.
-    """
+class SSEEncoder(StreamEncoder):
+    """Frames a stream of already JSON-encoded results as SSE events."""
 
     content_type = "text/event-stream; charset=utf-8"
-
-    def __init__(self) -> None:
-        self.completed = False
+    headers = SSE_HEADERS
 
     def next(self, payload: bytes) -> bytes:
         """An ``event: next`` carrying ``payload`` (one JSON document, no newlines)."""
-        if self.completed:
-            raise RuntimeError("the stream is already complete")
+        self._check_open()
         if b"\n" in payload or b"\r" in payload:
             # JSON never needs a raw newline; split it into SSE data lines anyway.
             lines = payload.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
@@ -45,11 +42,21 @@ class SSEEncoder:
 
     def complete(self) -> bytes:
         """The final ``event: complete``."""
-        if self.completed:
-            raise RuntimeError("the stream is already complete")
-        self.completed = True
+        self._close()
         return b"event: complete\ndata:\n\n"
+
+    def result(self, payload: dict[str, Any], encode: EncodeJSON) -> bytes:
+        """An ``event: next`` with the result as its data."""
+        return self.next(encode(payload))
+
+    def failure(self, errors: list[dict[str, Any]], encode: EncodeJSON) -> bytes:
+        """An ``event: next`` whose data is ``{"errors": [...]}``."""
+        return self.next(encode({"errors": errors}))
 
     def heartbeat(self) -> bytes:
         """A comment line that keeps intermediaries from timing the stream out."""
         return b":\n\n"
+
+    def finish(self) -> bytes:
+        """The final ``event: complete`` (see :meth:`complete`)."""
+        return self.complete()
