@@ -33,16 +33,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import logging
-from collections import deque
 from collections.abc import AsyncIterator, Sequence
-from types import TracebackType
 from typing import Any, ClassVar
 
 from channels.consumer import AsyncConsumer, get_handler_name
 from channels.exceptions import StopConsumer
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
+
+from .listener import DEFAULT_LISTENER_BUFFER_SIZE, ChannelListener, _settle
+from .operation_channel import ChannelLayerMissingError, OperationScope, _current_channel
+from .operation_channel import _ChannelState as _ChannelState  # re-exported
+from .operation_channel import _ScopedChannelLayer as _ScopedChannelLayer  # re-exported
 
 __all__ = [
     "DEFAULT_LISTENER_BUFFER_SIZE",
@@ -54,416 +56,27 @@ __all__ = [
 
 logger = logging.getLogger("strawberry_channels")
 
-#: Messages a listener buffers before it starts dropping the oldest ones.
-DEFAULT_LISTENER_BUFFER_SIZE = 1000
-
-_DROP_WARNING_EVERY = 1000
-
 # Marks a consumer whose channel layer has not been looked up yet.
 _UNRESOLVED: Any = object()
 
 
-class ChannelLayerMissingError(RuntimeError):
-    """Raised when a channel-layer feature is used but no layer is configured."""
+def _new_channel_now(layer: BaseChannelLayer) -> str | None:
+    """A new channel name, if the layer makes one without waiting for anything.
 
-    def __init__(self, alias: str) -> None:
-        super().__init__(
-            f"No channel layer is configured for alias {alias!r}: set CHANNEL_LAYERS in "
-            "your Django settings (for example "
-            "{'default': {'BACKEND': 'channels.layers.InMemoryChannelLayer'}}) to use "
-            "channel_name, listen_to_channel or groups."
-        )
-        self.alias = alias
-
-
-# The channel state of the operation running in the current context (task).
-_current_channel: contextvars.ContextVar[_ChannelState | None] = contextvars.ContextVar(
-    "strawberry_channels_operation_channel", default=None
-)
-
-
-async def _settle(future: asyncio.Future[Any]) -> None:
-    """Wait until ``future`` is done, even if this task is cancelled meanwhile.
-
-    A cancellation received while waiting is re-raised once the future is done,
-    so cleanup work (leaving groups) is never cut short.
+    ``new_channel()`` is a coroutine, but the in-memory and Redis layers only
+    compute a name; a layer that really waits (for a subscription, say) gets
+    ``None`` here.
     """
-    cancelled = False
-    while not future.done():
-        try:
-            await asyncio.wait((future,))
-        except asyncio.CancelledError:
-            cancelled = True
-    if not future.cancelled() and (error := future.exception()) is not None:
-        logger.warning("Channel cleanup failed: %r", error)
-    if cancelled:
-        raise asyncio.CancelledError
-
-
-class ChannelListener:
-    """One open :meth:`ChannelsConsumer.listen_to_channel` block.
-
-    An async iterator of the channel-layer messages of one type. Iteration ends
-    when the block is left, or when ``timeout`` seconds pass without a message.
-    """
-
-    __slots__ = (
-        "_buffer",
-        "_closed",
-        "_error",
-        "_state",
-        "_waiter",
-        "dropped",
-        "timeout",
-        "type",
-    )
-
-    def __init__(
-        self, state: _ChannelState, type: str, timeout: float | None, buffer_size: int
-    ) -> None:
-        self._state = state
-        self.type = type
-        self.timeout = timeout
-        self._buffer: deque[dict[str, Any]] = deque(maxlen=max(1, buffer_size))
-        self._waiter: asyncio.Future[None] | None = None
-        self._closed = False
-        self._error: BaseException | None = None
-        #: Messages this listener dropped because its buffer was full.
-        self.dropped = 0
-
-    @property
-    def buffered(self) -> int:
-        """How many messages are waiting to be read."""
-        return len(self._buffer)
-
-    def _push(self, message: dict[str, Any]) -> None:
-        buffer = self._buffer
-        if len(buffer) == buffer.maxlen:
-            self._dropped_one()
-        buffer.append(message)
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def _dropped_one(self) -> None:
-        self.dropped += 1
-        consumer = self._state.consumer
-        consumer.dropped_messages += 1
-        ChannelsConsumer.total_dropped_messages += 1
-        if self.dropped == 1 or self.dropped % _DROP_WARNING_EVERY == 0:
-            logger.warning(
-                "Listener for %r messages on %s is full (%d buffered): dropped the "
-                "oldest message (%d dropped so far). The client reads too slowly.",
-                self.type,
-                self._state.name,
-                self._buffer.maxlen,
-                self.dropped,
-            )
-
-    def _close(self, error: BaseException | None = None) -> None:
-        self._closed = True
-        if error is not None:
-            self._error = error
-        else:
-            self._buffer.clear()
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def __aiter__(self) -> ChannelListener:
-        return self
-
-    async def __anext__(self) -> dict[str, Any]:
-        buffer = self._buffer
-        if buffer:
-            return buffer.popleft()
-        if self._error is not None:
-            raise self._error
-        if self._closed:
-            raise StopAsyncIteration
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[None] = loop.create_future()
-        self._waiter = waiter
-        handle = (
-            loop.call_later(self.timeout, _expire, waiter) if self.timeout is not None else None
-        )
-        try:
-            await waiter
-        finally:
-            self._waiter = None
-            if handle is not None:
-                handle.cancel()
-        if buffer:
-            return buffer.popleft()
-        if self._error is not None:
-            raise self._error
-        raise StopAsyncIteration
-
-
-def _expire(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
-
-
-class _ChannelState:
-    """Listeners, joined groups and reader of one channel (operation or consumer)."""
-
-    __slots__ = (
-        "_proxy",
-        "closed",
-        "consumer",
-        "groups",
-        "is_operation",
-        "layer",
-        "listeners",
-        "manual_groups",
-        "name",
-        "pending",
-        "pump",
-    )
-
-    def __init__(
-        self,
-        consumer: ChannelsConsumer,
-        layer: BaseChannelLayer,
-        name: str,
-        *,
-        is_operation: bool,
-    ) -> None:
-        self.consumer = consumer
-        self.layer = layer
-        self.name = name
-        self.is_operation = is_operation
-        self.listeners: dict[str, list[ChannelListener]] = {}
-        # Messages read for a type no listener waited for (operation channels only).
-        self.pending: dict[str, deque[dict[str, Any]]] = {}
-        # group name -> number of holders (listeners, plus one for a join by hand).
-        self.groups: dict[str, int] = {}
-        self.manual_groups: set[str] = set()
-        self.pump: asyncio.Task[None] | None = None
-        self.closed = False
-        self._proxy: _ScopedChannelLayer | None = None
-
-    # -- listeners ---------------------------------------------------------
-    def add_listener(self, listener: ChannelListener) -> None:
-        self.listeners.setdefault(listener.type, []).append(listener)
-        waiting = self.pending.pop(listener.type, None)
-        if waiting:
-            for message in waiting:
-                listener._push(message)
-        if self.is_operation and self.pump is None:
-            self.pump = asyncio.get_running_loop().create_task(
-                self._read(), name=f"strawberry-channels reader {self.name}"
-            )
-
-    def remove_listener(self, listener: ChannelListener) -> asyncio.Task[None] | None:
-        """Unregister; returns the reader task to wait for if it was stopped."""
-        same_type = self.listeners.get(listener.type)
-        if same_type is not None:
-            with contextlib.suppress(ValueError):
-                same_type.remove(listener)
-            if not same_type:
-                del self.listeners[listener.type]
-        listener._close()
-        pump = self.pump
-        if pump is not None and not self.listeners:
-            self.pump = None
-            pump.cancel()
-            return pump
+    coroutine = layer.new_channel()
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return str(done.value)
+    except Exception as error:
+        logger.warning("Creating a channel failed: %r", error)
         return None
-
-    def deliver(self, message: dict[str, Any]) -> bool:
-        """Hand ``message`` to the listeners of its type; False if there is none."""
-        listeners = self.listeners.get(message.get("type"))  # type: ignore[arg-type]
-        if listeners:
-            if len(listeners) == 1:
-                listeners[0]._push(message)
-            else:
-                for listener in listeners:
-                    listener._push(message)
-            return True
-        return False
-
-    def stash(self, message: dict[str, Any]) -> None:
-        type_ = message.get("type")
-        if not isinstance(type_, str):
-            logger.debug("Dropped a channel-layer message without a type on %s", self.name)
-            return
-        waiting = self.pending.get(type_)
-        if waiting is None:
-            waiting = self.pending[type_] = deque(maxlen=self.consumer.listener_buffer_size)
-        elif len(waiting) == waiting.maxlen:
-            self.consumer.dropped_messages += 1
-            ChannelsConsumer.total_dropped_messages += 1
-            logger.warning(
-                "No listener reads %r messages on %s: dropped the oldest waiting one.",
-                type_,
-                self.name,
-            )
-        waiting.append(message)
-
-    async def _read(self) -> None:
-        receive = self.layer.receive
-        name = self.name
-        try:
-            while True:
-                message = await receive(name)
-                if not self.deliver(message):
-                    self.stash(message)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            logger.error("Reading channel %s failed: %r", name, error)
-            for listeners in self.listeners.values():
-                for listener in listeners:
-                    listener._close(error)
-
-    # -- groups ------------------------------------------------------------
-    async def join(self, group: str) -> None:
-        count = self.groups.get(group, 0)
-        if count == 0:
-            await self.layer.group_add(group, self.name)
-        self.groups[group] = self.groups.get(group, 0) + 1
-
-    def release(self, groups: Sequence[str]) -> list[str]:
-        """Drop one hold on each group; return the groups nobody holds any more."""
-        to_leave = []
-        for group in groups:
-            count = self.groups.get(group, 0) - 1
-            if count <= 0:
-                if self.groups.pop(group, None) is not None:
-                    to_leave.append(group)
-            else:
-                self.groups[group] = count
-        return to_leave
-
-    async def leave(self, groups: Sequence[str]) -> None:
-        for group in groups:
-            try:
-                await self.layer.group_discard(group, self.name)
-            except Exception as error:
-                logger.warning("Leaving group %r failed: %r", group, error)
-
-    def proxy(self) -> _ScopedChannelLayer:
-        if self._proxy is None:
-            self._proxy = _ScopedChannelLayer(self)
-        return self._proxy
-
-    async def close(self) -> None:
-        """End of the operation: stop reading, drop buffers, leave every group."""
-        self.closed = True
-        pump, self.pump = self.pump, None
-        if pump is not None:
-            pump.cancel()
-        for listeners in self.listeners.values():
-            for listener in listeners:
-                listener._close()
-        self.listeners.clear()
-        self.pending.clear()
-        groups = list(self.groups)
-        self.groups.clear()
-        self.manual_groups.clear()
-        pending: list[asyncio.Future[Any]] = []
-        if pump is not None:
-            pending.append(pump)
-        if groups:
-            pending.append(asyncio.ensure_future(self.leave(groups)))
-        try:
-            for future in pending:
-                await _settle(future)
-        finally:
-            # The in-memory layer keeps a queue per channel until its messages
-            # expire; nothing will read this channel again.
-            if isinstance(self.layer, InMemoryChannelLayer):
-                self.layer.channels.pop(self.name, None)
-
-
-class _ScopedChannelLayer:
-    """The channel layer as seen from inside an operation.
-
-    Forwards everything to the real layer, and remembers the groups the
-    operation's channel joins by hand so they are left when the operation ends.
-    """
-
-    def __init__(self, state: _ChannelState) -> None:
-        self._state = state
-        self._layer = state.layer
-
-    async def group_add(self, group: str, channel: str) -> None:
-        state = self._state
-        if channel != state.name or state.closed:
-            await self._layer.group_add(group, channel)
-            return
-        if group not in state.manual_groups:
-            await state.join(group)
-            state.manual_groups.add(group)
-        else:
-            await self._layer.group_add(group, channel)
-
-    async def group_discard(self, group: str, channel: str) -> None:
-        state = self._state
-        if channel == state.name:
-            state.manual_groups.discard(group)
-            state.groups.pop(group, None)
-        await self._layer.group_discard(group, channel)
-
-    @property
-    def wrapped(self) -> BaseChannelLayer:
-        """The real channel layer."""
-        return self._layer
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._layer, name)
-
-    def __repr__(self) -> str:
-        return f"<operation view of {self._layer!r} for {self._state.name}>"
-
-
-class OperationScope:
-    """Async context manager returned by :meth:`ChannelsConsumer.operation_scope`.
-
-    Entered, it gives the operation its own channel (``channel_name`` inside the
-    block names it); left, it leaves every group that channel joined, stops its
-    readers and drops its buffers.
-    """
-
-    __slots__ = ("_state", "_token", "consumer")
-
-    def __init__(self, consumer: ChannelsConsumer) -> None:
-        self.consumer = consumer
-        self._state: _ChannelState | None = None
-        self._token: contextvars.Token[_ChannelState | None] | None = None
-
-    @property
-    def channel_name(self) -> str | None:
-        """The operation's channel (``None`` without a channel layer)."""
-        return self._state.name if self._state is not None else None
-
-    async def __aenter__(self) -> OperationScope:
-        layer = self.consumer._layer
-        if layer is not None:
-            name = await layer.new_channel()
-            self._state = _ChannelState(self.consumer, layer, name, is_operation=True)
-        else:
-            self._state = None
-        self._token = _current_channel.set(self._state)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        token, self._token = self._token, None
-        if token is not None:
-            try:
-                _current_channel.reset(token)
-            except ValueError:  # left from another context
-                _current_channel.set(None)
-        state, self._state = self._state, None
-        if state is not None:
-            await state.close()
+    coroutine.close()
+    return None
 
 
 class ChannelsConsumer(AsyncConsumer):
@@ -495,6 +108,9 @@ class ChannelsConsumer(AsyncConsumer):
     listener_buffer_size: int = DEFAULT_LISTENER_BUFFER_SIZE
     #: Messages dropped by listeners of all consumers of this process.
     total_dropped_messages: ClassVar[int] = 0
+    # Create the consumer's channel when ``channel_name`` is first asked for
+    # (consumers that run no message loop, which would create it up front).
+    _channel_on_demand: ClassVar[bool] = False
 
     scope: dict[str, Any]  # type: ignore[assignment]
 
@@ -508,11 +124,18 @@ class ChannelsConsumer(AsyncConsumer):
         self.dropped_messages = 0
         self._layer_value: Any = _UNRESOLVED
         self._channel_name: str | None = None
+        # The channel ``channel_name`` created on demand (consumers without a loop).
+        self._lazy_channel: str | None = None
         self._own_state: _ChannelState | None = None
         self._dispatch_lock = asyncio.Lock()
         self._reader_error: BaseException | None = None
         self._reader: asyncio.Task[None] | None = None
         self._main_task: asyncio.Task[Any] | None = None
+
+    def _count_dropped(self) -> None:
+        """One message dropped by a listener of this consumer (buffer overflow)."""
+        self.dropped_messages += 1
+        ChannelsConsumer.total_dropped_messages += 1
 
     # -- channel layer -----------------------------------------------------
     @property
@@ -552,21 +175,30 @@ class ChannelsConsumer(AsyncConsumer):
         Inside :meth:`operation_scope` this is the operation's own channel;
         elsewhere, the consumer's channel.
 
+        The HTTP consumers, which run no message loop, create their channel
+        the first time this is asked for, so a resolver can hand the name out;
+        requests that never ask cost the channel layer nothing.
+
         Raises:
             ChannelLayerMissingError: no channel layer is configured.
             RuntimeError: outside an operation, on a consumer whose message loop
-                does not run (it has no channel of its own).
+                does not run, with a channel layer that cannot create a channel
+                without waiting (use :meth:`operation_scope`).
         """
         state = _current_channel.get()
         if state is not None and state.consumer is self:
             return state.name
         if self._channel_name is None:
-            if self._layer is None:
+            layer = self._layer
+            if layer is None:
                 raise ChannelLayerMissingError(self.channel_layer_alias)
-            raise RuntimeError(
-                f"{type(self).__name__} has no channel of its own outside an operation: "
-                "use channel_name inside `async with consumer.operation_scope():`"
-            )
+            name = _new_channel_now(layer) if self._channel_on_demand else None
+            if name is None:
+                raise RuntimeError(
+                    f"{type(self).__name__} has no channel of its own outside an operation: "
+                    "use channel_name inside `async with consumer.operation_scope():`"
+                )
+            self._channel_name = self._lazy_channel = name
         # Someone may now send to the consumer's channel: read it.
         self._ensure_reader()
         return self._channel_name
@@ -595,7 +227,8 @@ class ChannelsConsumer(AsyncConsumer):
         layer = self._layer
         if layer is None:
             raise ChannelLayerMissingError(self.channel_layer_alias)
-        if self._channel_name is None:
+        if self._channel_name is None or self._lazy_channel is not None:
+            # (A channel made on demand has no reader: nothing would arrive.)
             raise RuntimeError(
                 f"{type(self).__name__} has no channel of its own outside an operation: "
                 "use listen_to_channel inside `async with consumer.operation_scope():`"
@@ -759,3 +392,11 @@ class ChannelsConsumer(AsyncConsumer):
         state, self._own_state = self._own_state, None
         if state is not None:
             await state.close()
+        self._drop_lazy_channel()
+
+    def _drop_lazy_channel(self) -> None:
+        """Forget the channel ``channel_name`` created on demand (in-memory layer)."""
+        name, self._lazy_channel = self._lazy_channel, None
+        layer = self._layer_value
+        if name is not None and isinstance(layer, InMemoryChannelLayer):
+            layer.channels.pop(name, None)

@@ -80,6 +80,7 @@ class _BaseHTTPConsumer(ChannelsConsumer):
     """Request decoding, negotiation and response writing shared by both consumers."""
 
     _streaming_supported: ClassVar[bool] = False
+    _channel_on_demand = True
 
     def __init__(
         self,
@@ -141,6 +142,8 @@ class _BaseHTTPConsumer(ChannelsConsumer):
         except Exception:
             logger.exception("Unhandled error while answering a GraphQL HTTP request")
             await self._send_error(HTTPError(500, "Internal server error"), send)
+        finally:
+            self._drop_lazy_channel()
 
     async def _read_body(self, receive: Receive, limit: int | None) -> bytes:
         chunks: list[bytes] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import json
 import logging
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from . import execution
 from .base import ChannelsConsumer
+from .headers import Headers
 from .protocols.graphql_transport_ws import (
     GRAPHQL_TRANSPORT_WS,
     Action,
@@ -38,6 +40,8 @@ from .protocols.graphql_transport_ws import (
     StartOperation,
 )
 from .protocols.graphql_ws import GRAPHQL_WS, GraphQLWSProtocol
+from .protocols.messages import ServerMessage
+from .protocols.ws_core import OPEN, State
 
 if TYPE_CHECKING:
     from strawberry import Schema
@@ -95,8 +99,9 @@ class GraphQLWSConsumer(ChannelsConsumer):
         subscription_protocols: the subprotocols served, in order of preference.
             The first one the client offered is chosen; a client that offered
             none of them is closed with 4406.
-        connection_init_wait_timeout: seconds a client has to send
-            ``connection_init`` (and be acknowledged) before it is closed with 4408.
+        connection_init_wait_timeout: how long a client has to send
+            ``connection_init`` (and be acknowledged) before it is closed with
+            4408: seconds, or a ``datetime.timedelta``.
         max_subscriptions_per_connection: operations that may run at once on
             one connection (``None``: no limit).
         allowed_origins: origins allowed to open a socket from a browser. By
@@ -124,7 +129,7 @@ class GraphQLWSConsumer(ChannelsConsumer):
         keep_alive: bool = False,
         keep_alive_interval: float = 1,
         subscription_protocols: Sequence[str] | None = None,
-        connection_init_wait_timeout: float = 60,
+        connection_init_wait_timeout: float | datetime.timedelta = 60,
         max_subscriptions_per_connection: int | None = None,
         allowed_origins: Sequence[str] | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
@@ -142,7 +147,10 @@ class GraphQLWSConsumer(ChannelsConsumer):
         self.keep_alive = keep_alive
         self.keep_alive_interval = keep_alive_interval
         self.subscription_protocols = protocols
-        self.connection_init_wait_timeout = connection_init_wait_timeout
+        if isinstance(connection_init_wait_timeout, datetime.timedelta):
+            connection_init_wait_timeout = connection_init_wait_timeout.total_seconds()
+        #: Seconds a client has to be acknowledged (a ``timedelta`` is converted).
+        self.connection_init_wait_timeout: float = connection_init_wait_timeout
         self.max_subscriptions_per_connection = max_subscriptions_per_connection
         self.allowed_origins = tuple(allowed_origins) if allowed_origins is not None else None
         self.max_message_size = max_message_size
@@ -154,7 +162,6 @@ class GraphQLWSConsumer(ChannelsConsumer):
         self._operations: dict[Operation, asyncio.Task[None]] = {}
         self._helpers: set[asyncio.Task[None]] = set()
         self._init_timer: asyncio.TimerHandle | None = None
-        self._closed = False
 
     # -- overridable hooks ---------------------------------------------------
     async def get_context(self, request: GraphQLWSConsumer, connection_params: Any) -> Any:
@@ -194,13 +201,8 @@ class GraphQLWSConsumer(ChannelsConsumer):
     # -- handshake -------------------------------------------------------------
     @property
     def headers(self) -> dict[str, str]:
-        """The handshake's headers, lower-case names (repeated ones joined by commas)."""
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in self.scope.get("headers", ()):
-            name = raw_name.decode("latin1").lower()
-            value = raw_value.decode("latin1")
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
-        return headers
+        """The handshake's headers, lower-case names (repeated ones joined by ``", "``)."""
+        return Headers.from_scope(self.scope)
 
     def origin_allowed(self) -> bool:
         """Whether the handshake's ``Origin`` may open a socket."""
@@ -225,7 +227,6 @@ class GraphQLWSConsumer(ChannelsConsumer):
     async def websocket_connect(self, message: dict[str, Any]) -> None:
         if not self.origin_allowed():
             logger.info("Refused a WebSocket handshake from origin %r", self.headers.get("origin"))
-            self._closed = True
             await self._send_event({"type": "websocket.close", "code": CloseCode.FORBIDDEN})
             return
         offered = [str(p) for p in self.scope.get("subprotocols") or ()]
@@ -250,14 +251,16 @@ class GraphQLWSConsumer(ChannelsConsumer):
     def _on_init_timeout(self) -> None:
         self._init_timer = None
         protocol = self.protocol
-        if protocol is None or self._closed or protocol.acknowledged:
+        if protocol is None:
             return
-        self._spawn_helper(self._apply(protocol.init_timeout()))
+        actions = protocol.init_timeout()
+        if actions:
+            self._spawn_helper(self._apply(actions))
 
     # -- frames ----------------------------------------------------------------
     async def websocket_receive(self, message: dict[str, Any]) -> None:
         protocol = self.protocol
-        if protocol is None or self._closed:
+        if protocol is None or protocol.state not in OPEN:
             return
         text = message.get("text")
         if text is None:
@@ -276,7 +279,9 @@ class GraphQLWSConsumer(ChannelsConsumer):
                 await self._apply(actions)
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
-        self._closed = True
+        if self.protocol is not None:
+            # Every task is cancelled by the shutdown that follows.
+            self.protocol.connection_lost()
         await self._shutdown()
         raise StopConsumer
 
@@ -324,8 +329,9 @@ class GraphQLWSConsumer(ChannelsConsumer):
             elif isinstance(action, StartKeepAlive):
                 self._spawn_helper(self._keep_alive())
 
-    async def _send_message(self, message: dict[str, Any]) -> None:
-        if self._closed:
+    async def _send_message(self, message: ServerMessage) -> None:
+        protocol = self.protocol
+        if protocol is None or protocol.state is State.CLOSED:
             raise _ConnectionGone
         data = self.encode_json(message)
         text = data.decode() if isinstance(data, bytes) else data
@@ -334,14 +340,17 @@ class GraphQLWSConsumer(ChannelsConsumer):
         except (OSError, RuntimeError) as error:
             # The client is gone (the server refuses to send); the disconnect
             # message that follows cleans up.
-            self._closed = True
+            protocol.connection_lost()
             logger.debug("Sending to a closed WebSocket failed: %r", error)
             raise _ConnectionGone from None
 
     async def _close(self, code: int, reason: str = "") -> None:
-        if self._closed:
-            return
-        self._closed = True
+        protocol = self.protocol
+        if protocol is not None:
+            if protocol.state is State.CLOSED:
+                return
+            # The socket closes now; the tasks are cancelled right here.
+            protocol.connection_lost()
         timer, self._init_timer = self._init_timer, None
         if timer is not None:
             timer.cancel()
@@ -371,10 +380,10 @@ class GraphQLWSConsumer(ChannelsConsumer):
         assert protocol is not None
         while True:
             await asyncio.sleep(self.keep_alive_interval)
-            message = protocol.keep_alive_message()
-            if message is None or self._closed:
+            actions = protocol.keep_alive_tick()
+            if not actions:
                 return
-            await self._send_message(message)
+            await self._apply(actions)
 
     async def _authenticate(self, connection_params: dict[str, Any] | None) -> None:
         protocol = self.protocol
@@ -443,10 +452,10 @@ class GraphQLWSConsumer(ChannelsConsumer):
                         await self._apply(protocol.errors(operation, errors))
                         return
                 payload = execution.result_payload(result, keep_data=True)
-                message = protocol.result(operation, payload)
-                if message is None:
+                actions = protocol.send_result(operation, payload)
+                if not actions:
                     return
-                await self._send_message(message)
+                await self._apply(actions)
         finally:
             await stream.aclose()
         await self._apply(protocol.finished(operation))

@@ -49,7 +49,7 @@ async def test_headers_reach_resolvers() -> None:
     headers = [(b"x-custom", b"one"), (b"X-Custom", b"two"), (b"host", b"h")]
     async with client(headers=headers) as ws:
         result = await ws.execute('{ header(name: "x-custom") }')
-        assert result.data == {"header": "one,two"}
+        assert result.data == {"header": "one, two"}  # joined as RFC 9110 says (was ",")
 
 
 async def test_root_value_and_json_hooks() -> None:

@@ -7,16 +7,17 @@ actions (:class:`Send`, :class:`Close`, :class:`Authenticate`,
 that the consumer carries out. The protocol never does I/O, so it is tested
 without Channels.
 
-The action classes live in :mod:`strawberry_channels.protocols.operations`
-and are shared with the legacy protocol.
+The states, their guards and the entry points both protocols share are in
+:mod:`strawberry_channels.protocols.ws_core`; the action classes in
+:mod:`strawberry_channels.protocols.operations`. Anything the protocol does
+not understand closes the connection with 4400.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from strawberry.types.unset import UnsetType
-
+from .messages import ErrorMessage, PingMessage, PongMessage, ServerMessage
 from .operations import (
     Action,
     Authenticate,
@@ -24,13 +25,13 @@ from .operations import (
     Close,
     CloseCode,
     Operation,
-    OperationBookkeeping,
     Send,
     StartKeepAlive,
     StartOperation,
-    _reason,
+    close_reason,
     parse_operation_payload,
 )
+from .ws_core import State, WebSocketProtocol
 
 __all__ = [
     "GRAPHQL_TRANSPORT_WS",
@@ -51,7 +52,7 @@ __all__ = [
 GRAPHQL_TRANSPORT_WS: Final = "graphql-transport-ws"
 
 
-class GraphQLTransportWSProtocol(OperationBookkeeping):
+class GraphQLTransportWSProtocol(WebSocketProtocol):
     """The server side of ``graphql-transport-ws``.
 
     Args:
@@ -62,17 +63,13 @@ class GraphQLTransportWSProtocol(OperationBookkeeping):
         debug: put exception texts into close reasons.
     """
 
-    subprotocol: Final = GRAPHQL_TRANSPORT_WS
+    subprotocol = GRAPHQL_TRANSPORT_WS
     result_type = "next"
+    binary_close_code = CloseCode.BAD_REQUEST
+    ack_sends_null = True
+    keep_alive_at_ack = False
 
-    # -- input -------------------------------------------------------------
-    def receive(self, message: object) -> list[Action]:
-        """Handle one decoded client message."""
-        if self.closed:
-            return []
-        if not isinstance(message, dict):
-            return self._close(CloseCode.BAD_REQUEST, "Invalid message: not an object")
-        type_ = message.get("type")
+    def _handle(self, type_: str, message: dict[str, Any]) -> list[Action]:
         if type_ == "subscribe":
             return self._subscribe(message)
         if type_ == "complete":
@@ -86,46 +83,38 @@ class GraphQLTransportWSProtocol(OperationBookkeeping):
             return []
         if type_ == "connection_init":
             return self._connection_init(message)
-        if not isinstance(type_, str):
-            return self._close(CloseCode.BAD_REQUEST, "Invalid message: missing type")
-        return self._close(CloseCode.BAD_REQUEST, _reason(f"Invalid message type {type_!r}"))
+        return self._invalid(f"Invalid message type {type_!r}")
 
-    def receive_invalid(self, reason: str = "Invalid message") -> list[Action]:
-        """A frame that is not a JSON text message (binary, unparsable)."""
-        if self.closed:
-            return []
-        return self._close(CloseCode.BAD_REQUEST, _reason(reason))
+    def _invalid(self, reason: str) -> list[Action]:
+        return self._close(CloseCode.BAD_REQUEST, close_reason(reason))
 
-    def receive_binary(self) -> list[Action]:
-        """A binary frame: not a message format the protocol defines, so 4400."""
-        if self.closed:
-            return []
-        return self._close(CloseCode.BAD_REQUEST, "Binary frames are not supported")
+    def _error_message(self, id: str, errors: list[dict[str, Any]]) -> ServerMessage:
+        error: ErrorMessage = {"type": "error", "id": id, "payload": errors}
+        return error
 
-    def receive_too_large(self, limit: int) -> list[Action]:
-        """A text frame longer than the consumer accepts."""
-        if self.closed:
-            return []
-        return self._close(CloseCode.MESSAGE_TOO_BIG, f"Message too big (limit {limit})")
+    def _keep_alive_message(self) -> ServerMessage:
+        ping: PingMessage = {"type": "ping"}
+        return ping
 
     def _connection_init(self, message: dict[str, Any]) -> list[Action]:
         payload = message.get("payload")
         if payload is not None and not isinstance(payload, dict):
             return self._close(CloseCode.BAD_REQUEST, "Invalid connection_init payload")
-        if self.init_received:
+        if self.state is not State.AWAITING_INIT:
             return self._close(
                 CloseCode.TOO_MANY_INITIALISATION_REQUESTS, "Too many initialisation requests"
             )
-        self.init_received = True
+        self.state = State.AUTHENTICATING
         return [Authenticate(payload)]
 
     def _ping(self, message: dict[str, Any]) -> list[Action]:
         payload = message.get("payload")
-        if payload is None:
-            return [Send({"type": "pong"})]
-        if not isinstance(payload, dict):
-            return self._close(CloseCode.BAD_REQUEST, "Invalid ping payload")
-        return [Send({"type": "pong", "payload": payload})]
+        pong: PongMessage = {"type": "pong"}
+        if payload is not None:
+            if not isinstance(payload, dict):
+                return self._close(CloseCode.BAD_REQUEST, "Invalid ping payload")
+            pong["payload"] = payload
+        return [Send(pong)]
 
     def _subscribe(self, message: dict[str, Any]) -> list[Action]:
         id_ = message.get("id")
@@ -134,28 +123,16 @@ class GraphQLTransportWSProtocol(OperationBookkeeping):
         operation, problem = parse_operation_payload(id_, message.get("payload"))
         if operation is None:
             return self._close(CloseCode.BAD_REQUEST, f"Invalid subscribe message: {problem}")
-        if not self.acknowledged:
+        if self.state is not State.READY:
             return self._close(CloseCode.UNAUTHORIZED, "Unauthorized")
         if id_ in self.operations:
             return self._close(
                 CloseCode.SUBSCRIBER_ALREADY_EXISTS,
-                _reason(f"Subscriber for {id_} already exists"),
+                close_reason(f"Subscriber for {id_} already exists"),
             )
-        if self.max_operations is not None and len(self.operations) >= self.max_operations:
-            return [
-                Send(
-                    {
-                        "type": "error",
-                        "id": id_,
-                        "payload": [
-                            {
-                                "message": "Too many operations on this connection "
-                                f"(limit {self.max_operations})"
-                            }
-                        ],
-                    }
-                )
-            ]
+        too_many = self._over_limit()
+        if too_many is not None:
+            return [Send(self._error_message(id_, too_many))]
         self.operations[id_] = operation
         return [StartOperation(operation)]
 
@@ -168,35 +145,3 @@ class GraphQLTransportWSProtocol(OperationBookkeeping):
             return []
         operation.active = False
         return [CancelOperation(operation)]
-
-    # -- outcomes reported by the consumer -------------------------------------
-    def accept(self, payload: UnsetType | dict[str, Any] | None) -> list[Action]:
-        """``on_ws_connect`` accepted the connection with this ack payload."""
-        if self.closed or self.acknowledged:
-            return []
-        self.acknowledged = True
-        ack: dict[str, Any] = {"type": "connection_ack"}
-        if not isinstance(payload, UnsetType):
-            ack["payload"] = payload
-        actions: list[Action] = [Send(ack)]
-        if self.keep_alive:
-            actions.append(StartKeepAlive())
-        return actions
-
-    def reject(self, payload: dict[str, Any] | None = None) -> list[Action]:
-        """``on_ws_connect`` rejected the connection (the payload is not sent)."""
-        if self.closed:
-            return []
-        return self._close(CloseCode.FORBIDDEN, "Forbidden")
-
-    def errors(self, operation: Operation, errors: list[dict[str, Any]]) -> list[Action]:
-        """The operation failed before execution (parse/validation errors)."""
-        if not self._end(operation):
-            return []
-        return [Send({"type": "error", "id": operation.id, "payload": errors})]
-
-    def keep_alive_message(self) -> dict[str, Any] | None:
-        """The periodic keep-alive message (``None`` once closed)."""
-        if self.closed:
-            return None
-        return {"type": "ping"}

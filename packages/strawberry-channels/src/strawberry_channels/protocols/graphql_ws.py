@@ -16,26 +16,32 @@ the codes of ``graphql-transport-ws`` are reused so that logs read the same:
 
 Queries and mutations are allowed over ``start``: they answer one ``data``
 message and then ``complete``. ``stop`` is answered with ``complete``.
+
+The states, their guards and the entry points both protocols share are in
+:mod:`strawberry_channels.protocols.ws_core`.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from strawberry.types.unset import UnsetType
-
+from .messages import (
+    CompleteMessage,
+    ConnectionErrorMessage,
+    KeepAliveMessage,
+    LegacyErrorMessage,
+    ServerMessage,
+)
 from .operations import (
     Action,
     Authenticate,
     CancelOperation,
     CloseCode,
-    Operation,
-    OperationBookkeeping,
     Send,
-    StartKeepAlive,
     StartOperation,
     parse_operation_payload,
 )
+from .ws_core import State, WebSocketProtocol
 
 __all__ = ["GRAPHQL_WS", "GraphQLWSProtocol"]
 
@@ -44,10 +50,11 @@ GRAPHQL_WS: Final = "graphql-ws"
 
 
 def _connection_error(message: str) -> Send:
-    return Send({"type": "connection_error", "payload": {"message": message}})
+    error: ConnectionErrorMessage = {"type": "connection_error", "payload": {"message": message}}
+    return Send(error)
 
 
-class GraphQLWSProtocol(OperationBookkeeping):
+class GraphQLWSProtocol(WebSocketProtocol):
     """The server side of the legacy ``graphql-ws`` protocol.
 
     Args:
@@ -58,17 +65,13 @@ class GraphQLWSProtocol(OperationBookkeeping):
         debug: put exception texts into close reasons.
     """
 
-    subprotocol: Final = GRAPHQL_WS
+    subprotocol = GRAPHQL_WS
     result_type = "data"
+    binary_close_code = CloseCode.UNSUPPORTED_DATA
+    ack_sends_null = False
+    keep_alive_at_ack = True
 
-    # -- input -------------------------------------------------------------
-    def receive(self, message: object) -> list[Action]:
-        """Handle one decoded client message."""
-        if self.closed:
-            return []
-        if not isinstance(message, dict):
-            return [_connection_error("Invalid message: not an object")]
-        type_ = message.get("type")
+    def _handle(self, type_: str, message: dict[str, Any]) -> list[Action]:
         if type_ == "start":
             return self._start(message)
         if type_ == "stop":
@@ -77,9 +80,7 @@ class GraphQLWSProtocol(OperationBookkeeping):
             return self._connection_init(message)
         if type_ == "connection_terminate":
             return self._close(CloseCode.NORMAL, "")
-        if not isinstance(type_, str):
-            return [_connection_error("Invalid message: missing type")]
-        error: dict[str, Any] = {
+        error: LegacyErrorMessage = {
             "type": "error",
             "payload": {"message": f"Invalid message type {type_!r}"},
         }
@@ -88,26 +89,24 @@ class GraphQLWSProtocol(OperationBookkeeping):
             error["id"] = id_
         return [Send(error)]
 
-    def receive_invalid(self, reason: str = "Invalid message") -> list[Action]:
-        """A text frame that is not JSON."""
-        if self.closed:
-            return []
+    def _invalid(self, reason: str) -> list[Action]:
         return [_connection_error(reason)]
 
-    def receive_binary(self) -> list[Action]:
-        """A binary frame: the protocol is text only."""
-        if self.closed:
-            return []
-        return self._close(CloseCode.UNSUPPORTED_DATA, "Binary frames are not supported")
+    def _error_message(self, id: str, errors: list[dict[str, Any]]) -> ServerMessage:
+        first = errors[0] if errors else {"message": "Unknown error"}
+        error: LegacyErrorMessage = {"type": "error", "id": id, "payload": first}
+        return error
 
-    def receive_too_large(self, limit: int) -> list[Action]:
-        """A text frame longer than the consumer accepts."""
-        if self.closed:
-            return []
-        return self._close(CloseCode.MESSAGE_TOO_BIG, f"Message too big (limit {limit})")
+    def _rejection(self, payload: dict[str, Any] | None) -> list[Action]:
+        rejection: ConnectionErrorMessage = {"type": "connection_error", "payload": payload or {}}
+        return [Send(rejection)]
+
+    def _keep_alive_message(self) -> ServerMessage:
+        keep_alive: KeepAliveMessage = {"type": "ka"}
+        return keep_alive
 
     def _connection_init(self, message: dict[str, Any]) -> list[Action]:
-        if self.init_received:
+        if self.state is not State.AWAITING_INIT:
             return []
         payload = message.get("payload")
         if payload is not None and not isinstance(payload, dict):
@@ -115,36 +114,26 @@ class GraphQLWSProtocol(OperationBookkeeping):
                 _connection_error("The connection_init payload must be an object"),
                 *self._close(CloseCode.BAD_REQUEST, "Invalid connection_init payload"),
             ]
-        self.init_received = True
+        self.state = State.AUTHENTICATING
         return [Authenticate(payload)]
 
     def _start(self, message: dict[str, Any]) -> list[Action]:
         id_ = message.get("id")
         if not isinstance(id_, str) or not id_:
             return [_connection_error("Invalid start message: missing id")]
-        if not self.acknowledged:
+        if self.state is not State.READY:
             return self._close(CloseCode.UNAUTHORIZED, "Unauthorized")
         operation, problem = parse_operation_payload(id_, message.get("payload"))
         if operation is None:
-            return [Send({"type": "error", "id": id_, "payload": {"message": problem}})]
+            return [Send(self._error_message(id_, [{"message": problem}]))]
         actions: list[Action] = []
         previous = self.operations.pop(id_, None)
         if previous is not None:
             previous.active = False
             actions.append(CancelOperation(previous))
-        if self.max_operations is not None and len(self.operations) >= self.max_operations:
-            limit = self.max_operations
-            actions.append(
-                Send(
-                    {
-                        "type": "error",
-                        "id": id_,
-                        "payload": {
-                            "message": f"Too many operations on this connection (limit {limit})"
-                        },
-                    }
-                )
-            )
+        too_many = self._over_limit()
+        if too_many is not None:
+            actions.append(Send(self._error_message(id_, too_many)))
             return actions
         self.operations[id_] = operation
         actions.append(StartOperation(operation))
@@ -158,40 +147,5 @@ class GraphQLWSProtocol(OperationBookkeeping):
         if operation is None:
             return []
         operation.active = False
-        return [CancelOperation(operation), Send({"type": "complete", "id": id_})]
-
-    # -- outcomes reported by the consumer -------------------------------------
-    def accept(self, payload: UnsetType | dict[str, Any] | None) -> list[Action]:
-        """``on_ws_connect`` accepted; ``None`` is sent like ``UNSET`` (no payload)."""
-        if self.closed or self.acknowledged:
-            return []
-        self.acknowledged = True
-        ack: dict[str, Any] = {"type": "connection_ack"}
-        if payload is not None and not isinstance(payload, UnsetType):
-            ack["payload"] = payload
-        actions: list[Action] = [Send(ack)]
-        if self.keep_alive:
-            actions.extend((Send({"type": "ka"}), StartKeepAlive()))
-        return actions
-
-    def reject(self, payload: dict[str, Any] | None = None) -> list[Action]:
-        """``on_ws_connect`` rejected: ``connection_error`` with the payload, then close."""
-        if self.closed:
-            return []
-        return [
-            Send({"type": "connection_error", "payload": payload or {}}),
-            *self._close(CloseCode.FORBIDDEN, "Forbidden"),
-        ]
-
-    def errors(self, operation: Operation, errors: list[dict[str, Any]]) -> list[Action]:
-        """The operation failed before execution: ``error`` with the first error."""
-        if not self._end(operation):
-            return []
-        first = errors[0] if errors else {"message": "Unknown error"}
-        return [Send({"type": "error", "id": operation.id, "payload": first})]
-
-    def keep_alive_message(self) -> dict[str, Any] | None:
-        """The periodic keep-alive message (``None`` once closed)."""
-        if self.closed:
-            return None
-        return {"type": "ka"}
+        complete: CompleteMessage = {"type": "complete", "id": id_}
+        return [CancelOperation(operation), Send(complete)]

@@ -1,17 +1,21 @@
-"""What the two WebSocket protocols share: actions, operations, bookkeeping.
+"""What the two WebSocket protocols share: actions, operations, close codes.
 
 The consumer hands each decoded frame to a protocol object
 (:class:`~strawberry_channels.protocols.graphql_transport_ws.GraphQLTransportWSProtocol`
 or :class:`~strawberry_channels.protocols.graphql_ws.GraphQLWSProtocol`); it
 answers with a list of actions (:class:`Send`, :class:`Close`,
 :class:`Authenticate`, :class:`StartOperation`, :class:`CancelOperation`,
-:class:`StartKeepAlive`) that the consumer carries out.
+:class:`StartKeepAlive`) that the consumer carries out. The state machine
+both protocols build on is :class:`~strawberry_channels.protocols.ws_core.WebSocketProtocol`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .messages import ServerMessage
 
 __all__ = [
     "Action",
@@ -20,10 +24,10 @@ __all__ = [
     "Close",
     "CloseCode",
     "Operation",
-    "OperationBookkeeping",
     "Send",
     "StartKeepAlive",
     "StartOperation",
+    "close_reason",
     "parse_operation_payload",
 ]
 
@@ -74,7 +78,7 @@ class Operation:
 class Send:
     """Send this message (a JSON-serialisable dict) to the client."""
 
-    message: dict[str, Any]
+    message: ServerMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +118,12 @@ class StartKeepAlive:
 Action = Send | Close | Authenticate | StartOperation | CancelOperation | StartKeepAlive
 
 
-def _reason(text: str) -> str:
-    """A close reason fits in 123 bytes of UTF-8."""
+def close_reason(text: str) -> str:
+    """A close reason cut to fit in 123 bytes of UTF-8.
+
+    Args:
+        text: the reason.
+    """
     encoded = text.encode()
     if len(encoded) <= 123:
         return text
@@ -141,80 +149,13 @@ def parse_operation_payload(id: str, payload: object) -> tuple[Operation | None,
     return Operation(id, query, variables, operation_name, extensions), None
 
 
-class OperationBookkeeping:
-    """Connection state both protocols keep: the running operations, and how they end.
+_reason = close_reason
 
-    Args:
-        keep_alive: send keep-alive messages once the connection is
-            acknowledged (the consumer times them).
-        max_operations: how many operations may run at once.
-        debug: put exception texts into close reasons.
-    """
 
-    def __init__(
-        self,
-        *,
-        keep_alive: bool = False,
-        max_operations: int | None = None,
-        debug: bool = False,
-    ) -> None:
-        self.keep_alive = keep_alive
-        self.max_operations = max_operations
-        self.debug = debug
-        self.init_received = False
-        self.acknowledged = False
-        self.closed = False
-        #: Running operations by id.
-        self.operations: dict[str, Operation] = {}
+def __getattr__(name: str) -> Any:
+    # The state machine moved to ws_core; the old name stays importable.
+    if name == "OperationBookkeeping":
+        from .ws_core import WebSocketProtocol
 
-    #: The ``type`` of the message that carries an execution result.
-    result_type: str
-
-    def init_timeout(self) -> list[Action]:
-        """The connection-init wait timeout expired."""
-        if self.closed or self.acknowledged:
-            return []
-        return self._close(
-            CloseCode.CONNECTION_INITIALISATION_TIMEOUT, "Connection initialisation timeout"
-        )
-
-    def internal_error(self, error: BaseException | None = None) -> list[Action]:
-        """The server failed; close with 4500."""
-        if self.closed:
-            return []
-        reason = "Internal server error"
-        if self.debug and error is not None:
-            reason = _reason(f"{reason}: {error}")
-        return self._close(CloseCode.INTERNAL_SERVER_ERROR, reason)
-
-    def result(self, operation: Operation, payload: dict[str, Any]) -> dict[str, Any] | None:
-        """The message carrying one execution result (``None`` once inactive)."""
-        if not operation.active:
-            return None
-        return {"type": self.result_type, "id": operation.id, "payload": payload}
-
-    def finished(self, operation: Operation) -> list[Action]:
-        """The operation produced its last result."""
-        if not self._end(operation):
-            return []
-        return [Send({"type": "complete", "id": operation.id})]
-
-    # -- helpers -----------------------------------------------------------
-    def _end(self, operation: Operation) -> bool:
-        if not operation.active or self.closed:
-            operation.active = False
-            return False
-        operation.active = False
-        if self.operations.get(operation.id) is operation:
-            del self.operations[operation.id]
-        return True
-
-    def _close(self, code: int, reason: str) -> list[Action]:
-        self.closed = True
-        actions: list[Action] = []
-        for operation in self.operations.values():
-            operation.active = False
-            actions.append(CancelOperation(operation))
-        self.operations.clear()
-        actions.append(Close(code, reason))
-        return actions
+        return WebSocketProtocol
+    raise AttributeError(name)

@@ -1,0 +1,315 @@
+"""The channel machinery of one GraphQL operation (or of a consumer's own channel).
+
+* :class:`OperationScope` (``consumer.operation_scope()``) gives an operation
+  a channel of its own for as long as it runs;
+* ``_ChannelState`` keeps that channel's listeners, the groups it joined and
+  the task that reads it, and cleans all of it up when the operation ends;
+* ``_ScopedChannelLayer`` is the channel layer as the operation's resolvers
+  see it (``consumer.channel_layer`` inside the scope): it remembers the
+  groups joined by hand, so they are left at the end.
+
+The consumer's message loop is in :mod:`strawberry_channels.base`; the
+listener in :mod:`strawberry_channels.listener`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+from collections import deque
+from collections.abc import Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from channels.layers import BaseChannelLayer, InMemoryChannelLayer
+
+from .listener import ChannelListener
+from .listener import _settle as _settle
+
+if TYPE_CHECKING:
+    from .base import ChannelsConsumer
+
+__all__ = ["ChannelLayerMissingError", "OperationScope"]
+
+logger = logging.getLogger("strawberry_channels")
+
+
+class ChannelLayerMissingError(RuntimeError):
+    """Raised when a channel-layer feature is used but no layer is configured."""
+
+    def __init__(self, alias: str) -> None:
+        super().__init__(
+            f"No channel layer is configured for alias {alias!r}: set CHANNEL_LAYERS in "
+            "your Django settings (for example "
+            "{'default': {'BACKEND': 'channels.layers.InMemoryChannelLayer'}}) to use "
+            "channel_name, listen_to_channel or groups."
+        )
+        self.alias = alias
+
+
+# The channel state of the operation running in the current context (task).
+_current_channel: contextvars.ContextVar[_ChannelState | None] = contextvars.ContextVar(
+    "strawberry_channels_operation_channel", default=None
+)
+
+
+class _ChannelState:
+    """Listeners, joined groups and reader of one channel (operation or consumer)."""
+
+    __slots__ = (
+        "_proxy",
+        "closed",
+        "consumer",
+        "groups",
+        "is_operation",
+        "layer",
+        "listeners",
+        "manual_groups",
+        "name",
+        "pending",
+        "pump",
+    )
+
+    def __init__(
+        self,
+        consumer: ChannelsConsumer,
+        layer: BaseChannelLayer,
+        name: str,
+        *,
+        is_operation: bool,
+    ) -> None:
+        self.consumer = consumer
+        self.layer = layer
+        self.name = name
+        self.is_operation = is_operation
+        self.listeners: dict[str, list[ChannelListener]] = {}
+        # Messages read for a type no listener waited for (operation channels only).
+        self.pending: dict[str, deque[dict[str, Any]]] = {}
+        # group name -> number of holders (listeners, plus one for a join by hand).
+        self.groups: dict[str, int] = {}
+        self.manual_groups: set[str] = set()
+        self.pump: asyncio.Task[None] | None = None
+        self.closed = False
+        self._proxy: _ScopedChannelLayer | None = None
+
+    # -- listeners ---------------------------------------------------------
+    def add_listener(self, listener: ChannelListener) -> None:
+        self.listeners.setdefault(listener.type, []).append(listener)
+        waiting = self.pending.pop(listener.type, None)
+        if waiting:
+            for message in waiting:
+                listener._push(message)
+        if self.is_operation and self.pump is None:
+            self.pump = asyncio.get_running_loop().create_task(
+                self._read(), name=f"strawberry-channels reader {self.name}"
+            )
+
+    def remove_listener(self, listener: ChannelListener) -> asyncio.Task[None] | None:
+        """Unregister; returns the reader task to wait for if it was stopped."""
+        same_type = self.listeners.get(listener.type)
+        if same_type is not None:
+            with contextlib.suppress(ValueError):
+                same_type.remove(listener)
+            if not same_type:
+                del self.listeners[listener.type]
+        listener._close()
+        pump = self.pump
+        if pump is not None and not self.listeners:
+            self.pump = None
+            pump.cancel()
+            return pump
+        return None
+
+    def deliver(self, message: dict[str, Any]) -> bool:
+        """Hand ``message`` to the listeners of its type; False if there is none."""
+        listeners = self.listeners.get(message.get("type"))  # type: ignore[arg-type]
+        if listeners:
+            if len(listeners) == 1:
+                listeners[0]._push(message)
+            else:
+                for listener in listeners:
+                    listener._push(message)
+            return True
+        return False
+
+    def stash(self, message: dict[str, Any]) -> None:
+        type_ = message.get("type")
+        if not isinstance(type_, str):
+            logger.debug("Dropped a channel-layer message without a type on %s", self.name)
+            return
+        waiting = self.pending.get(type_)
+        if waiting is None:
+            waiting = self.pending[type_] = deque(maxlen=self.consumer.listener_buffer_size)
+        elif len(waiting) == waiting.maxlen:
+            self.consumer._count_dropped()
+            logger.warning(
+                "No listener reads %r messages on %s: dropped the oldest waiting one.",
+                type_,
+                self.name,
+            )
+        waiting.append(message)
+
+    async def _read(self) -> None:
+        receive = self.layer.receive
+        name = self.name
+        try:
+            while True:
+                message = await receive(name)
+                if not self.deliver(message):
+                    self.stash(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            logger.error("Reading channel %s failed: %r", name, error)
+            for listeners in self.listeners.values():
+                for listener in listeners:
+                    listener._close(error)
+
+    # -- groups ------------------------------------------------------------
+    async def join(self, group: str) -> None:
+        count = self.groups.get(group, 0)
+        if count == 0:
+            await self.layer.group_add(group, self.name)
+        self.groups[group] = self.groups.get(group, 0) + 1
+
+    def release(self, groups: Sequence[str]) -> list[str]:
+        """Drop one hold on each group; return the groups nobody holds any more."""
+        to_leave = []
+        for group in groups:
+            count = self.groups.get(group, 0) - 1
+            if count <= 0:
+                if self.groups.pop(group, None) is not None:
+                    to_leave.append(group)
+            else:
+                self.groups[group] = count
+        return to_leave
+
+    async def leave(self, groups: Sequence[str]) -> None:
+        for group in groups:
+            try:
+                await self.layer.group_discard(group, self.name)
+            except Exception as error:
+                logger.warning("Leaving group %r failed: %r", group, error)
+
+    def proxy(self) -> _ScopedChannelLayer:
+        if self._proxy is None:
+            self._proxy = _ScopedChannelLayer(self)
+        return self._proxy
+
+    async def close(self) -> None:
+        """End of the operation: stop reading, drop buffers, leave every group."""
+        self.closed = True
+        pump, self.pump = self.pump, None
+        if pump is not None:
+            pump.cancel()
+        for listeners in self.listeners.values():
+            for listener in listeners:
+                listener._close()
+        self.listeners.clear()
+        self.pending.clear()
+        groups = list(self.groups)
+        self.groups.clear()
+        self.manual_groups.clear()
+        pending: list[asyncio.Future[Any]] = []
+        if pump is not None:
+            pending.append(pump)
+        if groups:
+            pending.append(asyncio.ensure_future(self.leave(groups)))
+        try:
+            for future in pending:
+                await _settle(future)
+        finally:
+            # The in-memory layer keeps a queue per channel until its messages
+            # expire; nothing will read this channel again.
+            if isinstance(self.layer, InMemoryChannelLayer):
+                self.layer.channels.pop(self.name, None)
+
+
+class _ScopedChannelLayer:
+    """The channel layer as seen from inside an operation.
+
+    Forwards everything to the real layer, and remembers the groups the
+    operation's channel joins by hand so they are left when the operation ends.
+    """
+
+    def __init__(self, state: _ChannelState) -> None:
+        self._state = state
+        self._layer = state.layer
+
+    async def group_add(self, group: str, channel: str) -> None:
+        state = self._state
+        if channel != state.name or state.closed:
+            await self._layer.group_add(group, channel)
+            return
+        if group not in state.manual_groups:
+            await state.join(group)
+            state.manual_groups.add(group)
+        else:
+            await self._layer.group_add(group, channel)
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        state = self._state
+        if channel == state.name:
+            state.manual_groups.discard(group)
+            state.groups.pop(group, None)
+        await self._layer.group_discard(group, channel)
+
+    @property
+    def wrapped(self) -> BaseChannelLayer:
+        """The real channel layer."""
+        return self._layer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._layer, name)
+
+    def __repr__(self) -> str:
+        return f"<operation view of {self._layer!r} for {self._state.name}>"
+
+
+class OperationScope:
+    """Async context manager returned by :meth:`ChannelsConsumer.operation_scope`.
+
+    Entered, it gives the operation its own channel (``channel_name`` inside the
+    block names it); left, it leaves every group that channel joined, stops its
+    readers and drops its buffers.
+    """
+
+    __slots__ = ("_state", "_token", "consumer")
+
+    def __init__(self, consumer: ChannelsConsumer) -> None:
+        self.consumer = consumer
+        self._state: _ChannelState | None = None
+        self._token: contextvars.Token[_ChannelState | None] | None = None
+
+    @property
+    def channel_name(self) -> str | None:
+        """The operation's channel (``None`` without a channel layer)."""
+        return self._state.name if self._state is not None else None
+
+    async def __aenter__(self) -> OperationScope:
+        layer = self.consumer._layer
+        if layer is not None:
+            name = await layer.new_channel()
+            self._state = _ChannelState(self.consumer, layer, name, is_operation=True)
+        else:
+            self._state = None
+        self._token = _current_channel.set(self._state)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        token, self._token = self._token, None
+        if token is not None:
+            try:
+                _current_channel.reset(token)
+            except ValueError:  # left from another context
+                _current_channel.set(None)
+        state, self._state = self._state, None
+        if state is not None:
+            await state.close()
