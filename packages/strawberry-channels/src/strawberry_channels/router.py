@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from channels.routing import ProtocolTypeRouter, URLRouter
 from django.urls import re_path
 
 from .http_consumer import GraphQLHTTPConsumer
-from .ws import GraphQLWSConsumer
+from .ws import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL, GraphQLWSConsumer
 
 if TYPE_CHECKING:
     from strawberry import Schema
@@ -61,6 +61,14 @@ class GraphQLProtocolTypeRouter(ProtocolTypeRouter):
         ws_consumer_class: the WebSocket consumer to use.
         http_options: extra ``as_asgi()`` options for the HTTP consumer.
         ws_options: extra ``as_asgi()`` options for the WebSocket consumer.
+        subscription_protocols: the WebSocket subprotocols served, most
+            preferred first (see :class:`~strawberry_channels.GraphQLWSConsumer`).
+        allowed_origins: origins allowed to open a WebSocket from a browser
+            (``None``: same-origin only; see
+            :class:`~strawberry_channels.GraphQLWSConsumer`).
+
+    An entry of the same name in ``ws_options`` wins over
+    ``subscription_protocols`` and ``allowed_origins``.
     """
 
     def __init__(
@@ -73,10 +81,20 @@ class GraphQLProtocolTypeRouter(ProtocolTypeRouter):
         ws_consumer_class: type[GraphQLWSConsumer] = GraphQLWSConsumer,
         http_options: dict[str, Any] | None = None,
         ws_options: dict[str, Any] | None = None,
+        subscription_protocols: Sequence[str] = (
+            GRAPHQL_TRANSPORT_WS_PROTOCOL,
+            GRAPHQL_WS_PROTOCOL,
+        ),
+        allowed_origins: Sequence[str] | None = None,
     ) -> None:
         fallback: ASGIApp = django_application if django_application is not None else _not_found
         http_app = http_consumer_class.as_asgi(schema=schema, **(http_options or {}))
-        ws_app = ws_consumer_class.as_asgi(schema=schema, **(ws_options or {}))
+        ws_settings: dict[str, Any] = {
+            "subscription_protocols": tuple(subscription_protocols),
+            "allowed_origins": allowed_origins,
+            **(ws_options or {}),
+        }
+        ws_app = ws_consumer_class.as_asgi(schema=schema, **ws_settings)
         super().__init__(
             {
                 "http": URLRouter([_route(url_pattern, http_app), _route("^", fallback)]),

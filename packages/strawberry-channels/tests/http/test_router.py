@@ -82,3 +82,44 @@ async def test_websocket_routes_to_graphql_ws_consumer() -> None:
     elsewhere = WebsocketCommunicator(app, "/chat/", subprotocols=["graphql-transport-ws"])
     connected, _ = await elsewhere.connect()
     assert not connected
+
+
+async def test_subscription_protocols_choose_the_websocket_subprotocols() -> None:
+    app = GraphQLProtocolTypeRouter(SCHEMA, subscription_protocols=["graphql-ws"])
+    legacy = WebsocketCommunicator(app, "/graphql", subprotocols=["graphql-ws"])
+    connected, subprotocol = await legacy.connect()
+    assert connected
+    assert subprotocol == "graphql-ws"
+    await legacy.disconnect()
+    modern = WebsocketCommunicator(app, "/graphql", subprotocols=["graphql-transport-ws"])
+    await modern.connect()
+    assert (await modern.receive_output())["code"] == 4406
+    await modern.disconnect()
+
+
+async def test_allowed_origins_reach_the_websocket_consumer() -> None:
+    app = GraphQLProtocolTypeRouter(SCHEMA, allowed_origins=["https://app.example"])
+
+    async def handshake(origin: str) -> bool:
+        communicator = WebsocketCommunicator(
+            app,
+            "/graphql",
+            headers=[(b"host", b"api.example"), (b"origin", origin.encode())],
+            subprotocols=["graphql-transport-ws"],
+        )
+        connected, _ = await communicator.connect()
+        await communicator.disconnect()
+        return connected
+
+    assert await handshake("https://app.example")
+    assert not await handshake("https://api.example")  # same origin, but not in the list
+    default = GraphQLProtocolTypeRouter(SCHEMA)
+    communicator = WebsocketCommunicator(
+        default,
+        "/graphql",
+        headers=[(b"host", b"api.example"), (b"origin", b"https://app.example")],
+        subprotocols=["graphql-transport-ws"],
+    )
+    connected, _ = await communicator.connect()
+    assert not connected  # the default stays same-origin only
+    await communicator.disconnect()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 
 import pytest
@@ -156,6 +157,25 @@ async def test_4408_init_timeout() -> None:
     ws = await connected(connection_init_wait_timeout=0.05)
     await ws.expect_close(4408)
     await ws.disconnect()
+
+
+async def test_init_timeout_accepts_a_timedelta() -> None:
+    ws = await connected(connection_init_wait_timeout=datetime.timedelta(milliseconds=50))
+    await ws.expect_close(4408)
+    await ws.disconnect()
+
+
+def test_init_timeout_timedelta_is_converted_to_seconds() -> None:
+    from ws_schema import schema
+
+    from strawberry_channels import GraphQLWSConsumer
+
+    consumer = GraphQLWSConsumer(schema, connection_init_wait_timeout=datetime.timedelta(minutes=2))
+    assert consumer.connection_init_wait_timeout == 120.0
+    assert (
+        GraphQLWSConsumer(schema, connection_init_wait_timeout=1.5).connection_init_wait_timeout
+        == 1.5
+    )
 
 
 async def test_init_timeout_does_not_fire_after_ack() -> None:
