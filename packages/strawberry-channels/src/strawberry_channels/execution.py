@@ -176,6 +176,22 @@ def formatted_errors(result: ExecutionResult) -> list[dict[str, Any]]:
 # -- running ---------------------------------------------------------------------
 
 
+def _arguments(
+    operation: OperationSource,
+    context: Any,
+    root_value: Any,
+    allowed_operation_types: Iterable[OperationType] | None,
+) -> dict[str, Any]:
+    return {
+        "variable_values": operation.variables,
+        "context_value": context,
+        "root_value": root_value,
+        "operation_name": operation.operation_name,
+        "allowed_operation_types": allowed_operation_types,
+        "operation_extensions": operation.extensions,
+    }
+
+
 async def execute(
     schema: Schema,
     operation: OperationSource,
@@ -195,15 +211,8 @@ async def execute(
             default when ``None``); another type raises Strawberry's
             ``InvalidOperationTypeError`` before anything runs.
     """
-    return await schema.execute(
-        operation.query,
-        variable_values=operation.variables,
-        context_value=context,
-        root_value=root_value,
-        operation_name=operation.operation_name,
-        allowed_operation_types=allowed_operation_types,
-        operation_extensions=operation.extensions,
-    )
+    arguments = _arguments(operation, context, root_value, allowed_operation_types)
+    return await schema.execute(operation.query, **arguments)
 
 
 def execute_sync(
@@ -216,22 +225,10 @@ def execute_sync(
 ) -> ExecutionResult:
     """Like :func:`execute`, for a synchronous schema (runs in the calling thread).
 
-    Args:
-        schema: the schema (prepared with :func:`prepare_schema`).
-        operation: the decoded operation.
-        context: the context value resolvers see.
-        root_value: the root value.
-        allowed_operation_types: operation types allowed.
+    The arguments are those of :func:`execute`.
     """
-    return schema.execute_sync(
-        operation.query,
-        variable_values=operation.variables,
-        context_value=context,
-        root_value=root_value,
-        operation_name=operation.operation_name,
-        allowed_operation_types=allowed_operation_types,
-        operation_extensions=operation.extensions,
-    )
+    arguments = _arguments(operation, context, root_value, allowed_operation_types)
+    return schema.execute_sync(operation.query, **arguments)
 
 
 async def subscribe(
@@ -254,14 +251,8 @@ async def subscribe(
         context: the context value resolvers see.
         root_value: the root value.
     """
-    stream = await schema.stream(
-        operation.query,
-        variable_values=operation.variables,
-        context_value=context,
-        root_value=root_value,
-        operation_name=operation.operation_name,
-        operation_extensions=operation.extensions,
-    )
+    arguments = _arguments(operation, context, root_value, None)
+    stream = await schema.stream(operation.query, **arguments)
     try:
         async for frame in stream:
             if isinstance(frame, ExecutionResult):

@@ -15,7 +15,8 @@ not understand closes the connection with 4400.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Mapping
+from typing import Any, ClassVar, Final
 
 from .messages import ErrorMessage, PingMessage, PongMessage, ServerMessage
 from .operations import (
@@ -55,12 +56,9 @@ GRAPHQL_TRANSPORT_WS: Final = "graphql-transport-ws"
 class GraphQLTransportWSProtocol(WebSocketProtocol):
     """The server side of ``graphql-transport-ws``.
 
-    Args:
-        keep_alive: send ``ping`` messages periodically once the connection is
-            acknowledged (the consumer times them).
-        max_operations: how many operations may run at once; a ``subscribe``
-            beyond that gets an ``error`` message.
-        debug: put exception texts into close reasons.
+    Keep-alive messages are ``ping``; an operation over the limit gets an
+    ``error`` message with a list of errors. The options are those of
+    :class:`~strawberry_channels.protocols.ws_core.WebSocketProtocol`.
     """
 
     subprotocol = GRAPHQL_TRANSPORT_WS
@@ -69,21 +67,22 @@ class GraphQLTransportWSProtocol(WebSocketProtocol):
     ack_sends_null = True
     keep_alive_at_ack = False
 
-    def _handle(self, type_: str, message: dict[str, Any]) -> list[Action]:
-        if type_ == "subscribe":
-            return self._subscribe(message)
-        if type_ == "complete":
-            return self._complete(message)
-        if type_ == "ping":
-            return self._ping(message)
-        if type_ == "pong":
-            payload = message.get("payload")
-            if payload is not None and not isinstance(payload, dict):
-                return self._close(CloseCode.BAD_REQUEST, "Invalid pong payload")
-            return []
-        if type_ == "connection_init":
-            return self._connection_init(message)
+    handlers: ClassVar[Mapping[str, str]] = {
+        "subscribe": "_subscribe",
+        "complete": "_complete",
+        "ping": "_ping",
+        "pong": "_pong",
+        "connection_init": "_connection_init",
+    }
+
+    def _unknown_type(self, type_: str, message: dict[str, Any]) -> list[Action]:
         return self._invalid(f"Invalid message type {type_!r}")
+
+    def _pong(self, message: dict[str, Any]) -> list[Action]:
+        payload = message.get("payload")
+        if payload is not None and not isinstance(payload, dict):
+            return self._close(CloseCode.BAD_REQUEST, "Invalid pong payload")
+        return []
 
     def _invalid(self, reason: str) -> list[Action]:
         return self._close(CloseCode.BAD_REQUEST, close_reason(reason))

@@ -23,7 +23,8 @@ The states, their guards and the entry points both protocols share are in
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Mapping
+from typing import Any, ClassVar, Final
 
 from .messages import (
     CompleteMessage,
@@ -57,12 +58,10 @@ def _connection_error(message: str) -> Send:
 class GraphQLWSProtocol(WebSocketProtocol):
     """The server side of the legacy ``graphql-ws`` protocol.
 
-    Args:
-        keep_alive: send ``ka`` right after ``connection_ack`` and then
-            periodically (the consumer times them).
-        max_operations: how many operations may run at once; a ``start``
-            beyond that gets an ``error`` message.
-        debug: put exception texts into close reasons.
+    Keep-alive messages are ``ka``, sent right after ``connection_ack`` too;
+    an operation over the limit gets an ``error`` message with one error. The
+    options are those of
+    :class:`~strawberry_channels.protocols.ws_core.WebSocketProtocol`.
     """
 
     subprotocol = GRAPHQL_WS
@@ -71,15 +70,14 @@ class GraphQLWSProtocol(WebSocketProtocol):
     ack_sends_null = False
     keep_alive_at_ack = True
 
-    def _handle(self, type_: str, message: dict[str, Any]) -> list[Action]:
-        if type_ == "start":
-            return self._start(message)
-        if type_ == "stop":
-            return self._stop(message)
-        if type_ == "connection_init":
-            return self._connection_init(message)
-        if type_ == "connection_terminate":
-            return self._close(CloseCode.NORMAL, "")
+    handlers: ClassVar[Mapping[str, str]] = {
+        "start": "_start",
+        "stop": "_stop",
+        "connection_init": "_connection_init",
+        "connection_terminate": "_terminate",
+    }
+
+    def _unknown_type(self, type_: str, message: dict[str, Any]) -> list[Action]:
         error: LegacyErrorMessage = {
             "type": "error",
             "payload": {"message": f"Invalid message type {type_!r}"},
@@ -88,6 +86,9 @@ class GraphQLWSProtocol(WebSocketProtocol):
         if isinstance(id_, str):
             error["id"] = id_
         return [Send(error)]
+
+    def _terminate(self, message: dict[str, Any]) -> list[Action]:
+        return self._close(CloseCode.NORMAL, "")
 
     def _invalid(self, reason: str) -> list[Action]:
         return [_connection_error(reason)]

@@ -196,20 +196,6 @@ def plan_request(
             document cache's ``operation_type``), asked only when the client
             accepts a stream.
     """
-    try:
-        return _plan(method, headers, query_string, body, options, operation_type)
-    except HTTPError as error:
-        return error
-
-
-def _plan(
-    method: str,
-    headers: Mapping[str, str],
-    query_string: bytes | str,
-    body: bytes,
-    options: HTTPOptions,
-    operation_type: Callable[[str, str | None], OperationType | None],
-) -> Plan:
     accept = headers.get("accept")
     if method == "GET":
         if negotiate(accept, _IDE_OFFERS) == TEXT_HTML:
@@ -218,9 +204,13 @@ def _plan(
             return ServeIDE()
         if not options.allow_queries_via_get:
             return HTTPError(405, "Queries over GET are disabled", {"allow": "POST"})
-        params = params_from_query_string(query_string, options.decode_json)
-    else:
-        params = _post_params(headers, body, options)
+    try:
+        if method == "GET":
+            params = params_from_query_string(query_string, options.decode_json)
+        else:
+            params = _post_params(headers, body, options)
+    except HTTPError as error:
+        return error
 
     streaming = bool(options.stream_protocols)
     if streaming and accept and _may_stream(accept):

@@ -21,8 +21,8 @@ dropped; the consumer reports that the socket is gone with
 :meth:`WebSocketProtocol.connection_lost` (``CLOSED``).
 
 What differs between the protocols is a handful of class attributes and
-hooks (:meth:`WebSocketProtocol._handle`, ``_invalid``, ``_unknown_type``,
-``_error_message``, ``_rejection``); the wire messages are described in
+hooks (a table of message handlers, ``_invalid``, ``_unknown_type``,
+``_error_message``, ``_rejection``, ``_keep_alive_message``); the wire messages are described in
 :mod:`~strawberry_channels.protocols.messages`.
 """
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
 
 from strawberry.types.unset import UnsetType
@@ -113,6 +113,8 @@ class WebSocketProtocol:
 
     #: The subprotocol name.
     subprotocol: ClassVar[str]
+    #: Client message ``type`` -> name of the method that handles it.
+    handlers: ClassVar[Mapping[str, str]]
     #: The ``type`` of the message that carries an execution result.
     result_type: ClassVar[str]
     #: The close code of a binary frame.
@@ -166,7 +168,11 @@ class WebSocketProtocol:
         type_ = message.get("type")
         if not isinstance(type_, str):
             return self._invalid("Invalid message: missing type")
-        return self._handle(type_, message)
+        handler = self.handlers.get(type_)
+        if handler is None:
+            return self._unknown_type(type_, message)
+        method: Callable[[dict[str, Any]], list[Action]] = getattr(self, handler)
+        return method(message)
 
     @when(OPEN)
     def receive_invalid(self, reason: str = "Invalid message") -> list[Action]:
@@ -306,7 +312,8 @@ class WebSocketProtocol:
         return self._keep_alive_message()
 
     # -- what each protocol defines ----------------------------------------------
-    def _handle(self, type_: str, message: dict[str, Any]) -> list[Action]:
+    def _unknown_type(self, type_: str, message: dict[str, Any]) -> list[Action]:
+        """A message of a type the protocol does not define."""
         raise NotImplementedError
 
     def _invalid(self, reason: str) -> list[Action]:
