@@ -63,9 +63,6 @@ class GraphQLTransportWSProtocol(WebSocketProtocol):
 
     subprotocol = GRAPHQL_TRANSPORT_WS
     result_type = "next"
-    binary_close_code = CloseCode.BAD_REQUEST
-    ack_sends_null = True
-    keep_alive_at_ack = False
 
     handlers: ClassVar[Mapping[str, str]] = {
         "subscribe": "_subscribe",

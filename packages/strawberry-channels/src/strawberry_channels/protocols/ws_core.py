@@ -117,12 +117,13 @@ class WebSocketProtocol:
     handlers: ClassVar[Mapping[str, str]]
     #: The ``type`` of the message that carries an execution result.
     result_type: ClassVar[str]
+    # The defaults below are graphql-transport-ws's; the legacy protocol overrides them.
     #: The close code of a binary frame.
-    binary_close_code: ClassVar[int]
+    binary_close_code: ClassVar[int] = CloseCode.BAD_REQUEST
     #: Whether ``accept(None)`` sends ``"payload": null`` (else no payload).
-    ack_sends_null: ClassVar[bool]
+    ack_sends_null: ClassVar[bool] = True
     #: Whether a keep-alive message follows ``connection_ack`` at once.
-    keep_alive_at_ack: ClassVar[bool]
+    keep_alive_at_ack: ClassVar[bool] = False
 
     def __init__(
         self,
