@@ -261,7 +261,7 @@ async def subscribe(
         await stream.aclose()
 
 
-async def results(
+def results(
     schema: Schema,
     operation: OperationSource,
     operation_type: OperationType | None,
@@ -269,12 +269,13 @@ async def results(
     context: Any = None,
     root_value: Any = None,
 ) -> AsyncGenerator[ExecutionResult, None]:
-    """Run any operation as a stream of results.
+    """Run any operation as a stream of results (an async generator; close it when done).
 
     A query or mutation yields its single result from :func:`execute`;
     anything else (a subscription, or a document whose operation cannot be
-    found because it does not parse or names no operation it has) goes
-    through :func:`subscribe`, which yields the events or the one error.
+    found because it does not parse or names no operation it has) is
+    :func:`subscribe`'s event stream itself, which yields the events or the
+    one error.
 
     Args:
         schema: the schema (prepared with :func:`prepare_schema`).
@@ -285,17 +286,17 @@ async def results(
         root_value: the root value.
     """
     if operation_type in SINGLE_RESULT_TYPES:
-        yield await execute(
-            schema,
-            operation,
-            context=context,
-            root_value=root_value,
-            allowed_operation_types=SINGLE_RESULT_TYPES,
-        )
-        return
-    events = subscribe(schema, operation, context=context, root_value=root_value)
-    try:
-        async for result in events:
-            yield result
-    finally:
-        await events.aclose()
+        return _single_result(schema, operation, context, root_value)
+    return subscribe(schema, operation, context=context, root_value=root_value)
+
+
+async def _single_result(
+    schema: Schema, operation: OperationSource, context: Any, root_value: Any
+) -> AsyncGenerator[ExecutionResult, None]:
+    yield await execute(
+        schema,
+        operation,
+        context=context,
+        root_value=root_value,
+        allowed_operation_types=SINGLE_RESULT_TYPES,
+    )
