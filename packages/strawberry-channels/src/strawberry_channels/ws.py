@@ -40,7 +40,7 @@ from .protocols.graphql_transport_ws import (
     StartOperation,
 )
 from .protocols.graphql_ws import GRAPHQL_WS, GraphQLWSProtocol
-from .protocols.messages import ServerMessage
+from .protocols.messages import WireMessage
 from .protocols.ws_core import OPEN, State
 
 if TYPE_CHECKING:
@@ -329,7 +329,7 @@ class GraphQLWSConsumer(ChannelsConsumer):
             elif isinstance(action, StartKeepAlive):
                 self._spawn_helper(self._keep_alive())
 
-    async def _send_message(self, message: ServerMessage) -> None:
+    async def _send_message(self, message: WireMessage) -> None:
         protocol = self.protocol
         if protocol is None or protocol.state is State.CLOSED:
             raise _ConnectionGone

@@ -86,7 +86,7 @@ async def test_a_request_that_never_asks_creates_no_channel(
     original = layer.new_channel
 
     async def counting(prefix: str = "specific.") -> str:
-        name = await original(prefix)
+        name: str = await original(prefix)
         created.append(name)
         return name
 

@@ -31,6 +31,11 @@ def ready(protocol_class: type[WebSocketProtocol], **options: Any) -> WebSocketP
     return protocol
 
 
+def state_of(protocol: WebSocketProtocol) -> State:
+    """The state, read through a call (so a type checker does not pin it)."""
+    return protocol.state
+
+
 def start(protocol: WebSocketProtocol, id: str = "1") -> StartOperation:
     message = {"type": START[type(protocol)], "id": id, "payload": {"query": "{ a }"}}
     actions = protocol.receive(message)
@@ -42,14 +47,14 @@ def start(protocol: WebSocketProtocol, id: str = "1") -> StartOperation:
 @pytest.mark.parametrize("protocol_class", PROTOCOLS)
 def test_states_from_init_to_closed(protocol_class: type[WebSocketProtocol]) -> None:
     protocol = protocol_class()
-    assert protocol.state is State.AWAITING_INIT
+    assert state_of(protocol) is State.AWAITING_INIT
     assert not protocol.init_received
     protocol.receive({"type": "connection_init"})
-    assert protocol.state is State.AUTHENTICATING
+    assert state_of(protocol) is State.AUTHENTICATING
     assert protocol.init_received
     assert not protocol.acknowledged
     protocol.accept(UNSET)
-    assert protocol.state is State.READY
+    assert state_of(protocol) is State.READY
     assert protocol.acknowledged
     operation = start(protocol).operation
     actions = protocol.receive_too_large(10)
@@ -57,11 +62,11 @@ def test_states_from_init_to_closed(protocol_class: type[WebSocketProtocol]) -> 
         CancelOperation(operation),
         Close(CloseCode.MESSAGE_TOO_BIG, "Message too big (limit 10)"),
     ]
-    assert protocol.state is State.CLOSING
+    assert state_of(protocol) is State.CLOSING
     assert protocol.closed
     assert not operation.active
     assert protocol.connection_lost() == []
-    assert protocol.state is State.CLOSED
+    assert state_of(protocol) is State.CLOSED
 
 
 @pytest.mark.parametrize("protocol_class", PROTOCOLS)
@@ -111,7 +116,7 @@ def test_keep_alive_tick_sends_the_protocol_s_message(
     protocol_class: type[WebSocketProtocol], message: dict[str, Any]
 ) -> None:
     protocol = ready(protocol_class, keep_alive=True)
-    assert protocol.keep_alive_tick() == [Send(message)]  # type: ignore[arg-type]
+    assert protocol.keep_alive_tick() == [Send(message)]
     assert protocol.keep_alive_message() == message
 
 
@@ -144,7 +149,7 @@ def test_send_result_and_finished(
     protocol = ready(protocol_class)
     operation = start(protocol, "7").operation
     assert protocol.send_result(operation, {"data": 1}) == [
-        Send({"type": result_type, "id": "7", "payload": {"data": 1}})  # type: ignore[typeddict-item]
+        Send({"type": result_type, "id": "7", "payload": {"data": 1}})
     ]
     assert protocol.finished(operation) == [Send({"type": "complete", "id": "7"})]
     assert protocol.send_result(operation, {"data": 2}) == []
@@ -166,7 +171,7 @@ def test_operation_limit_error(protocol_class: type[WebSocketProtocol], payload:
     protocol = ready(protocol_class, max_operations=1)
     start(protocol, "a")
     message = {"type": START[protocol_class], "id": "b", "payload": {"query": "{ a }"}}
-    assert protocol.receive(message) == [Send({"type": "error", "id": "b", "payload": payload})]  # type: ignore[typeddict-item]
+    assert protocol.receive(message) == [Send({"type": "error", "id": "b", "payload": payload})]
     assert list(protocol.operations) == ["a"]
 
 

@@ -9,6 +9,7 @@ here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal, TypedDict
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "PingMessage",
     "PongMessage",
     "ServerMessage",
+    "WireMessage",
 ]
 
 
@@ -124,3 +126,7 @@ ServerMessage = (
     | ConnectionErrorMessage
     | KeepAliveMessage
 )
+
+#: A message as actions carry it and readers see it: every :data:`ServerMessage`
+#: is one (the protocols build them as the TypedDicts above).
+WireMessage = Mapping[str, Any]

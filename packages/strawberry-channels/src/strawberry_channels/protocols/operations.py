@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .messages import ServerMessage
+    from .messages import WireMessage
 
 __all__ = [
     "Action",
@@ -78,7 +78,7 @@ class Operation:
 class Send:
     """Send this message (a JSON-serialisable dict) to the client."""
 
-    message: ServerMessage
+    message: WireMessage
 
 
 @dataclass(frozen=True, slots=True)

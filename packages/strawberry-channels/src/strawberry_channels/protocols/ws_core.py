@@ -35,7 +35,7 @@ from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
 
 from strawberry.types.unset import UnsetType
 
-from .messages import CompleteMessage, ConnectionAckMessage, ServerMessage
+from .messages import CompleteMessage, ConnectionAckMessage, ServerMessage, WireMessage
 from .operations import (
     Action,
     CancelOperation,
@@ -290,7 +290,7 @@ class WebSocketProtocol:
         return self._cancel_all()
 
     # -- messages, built without changing state ----------------------------------
-    def result(self, operation: Operation, payload: dict[str, Any]) -> ServerMessage | None:
+    def result(self, operation: Operation, payload: dict[str, Any]) -> WireMessage | None:
         """The message carrying one execution result (``None`` once inactive).
 
         Not an entry point: it changes nothing (see :meth:`send_result`).
@@ -301,9 +301,9 @@ class WebSocketProtocol:
         """
         if not operation.active:
             return None
-        return {"type": self.result_type, "id": operation.id, "payload": payload}  # type: ignore[return-value]
+        return {"type": self.result_type, "id": operation.id, "payload": payload}
 
-    def keep_alive_message(self) -> ServerMessage | None:
+    def keep_alive_message(self) -> WireMessage | None:
         """The periodic keep-alive message (``None`` once closed).
 
         Not an entry point: it changes nothing (see :meth:`keep_alive_tick`).
