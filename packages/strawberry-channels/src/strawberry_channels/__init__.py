@@ -7,6 +7,7 @@ Moving from Strawberry's own integration is a change of import:
 from __future__ import annotations
 
 from .base import ChannelLayerMissingError, ChannelListener, ChannelsConsumer, OperationScope
+from .broadcast import broadcast, broadcast_sync, unsubscribe, unsubscribe_sync
 from .execution import DocumentCache, install_document_cache
 from .http_consumer import GraphQLHTTPConsumer, SyncGraphQLHTTPConsumer
 from .request import ChannelsRequest, ChannelsResponse, TemporalResponse
@@ -28,5 +29,9 @@ __all__ = [
     "OperationScope",
     "SyncGraphQLHTTPConsumer",
     "TemporalResponse",
+    "broadcast",
+    "broadcast_sync",
     "install_document_cache",
+    "unsubscribe",
+    "unsubscribe_sync",
 ]

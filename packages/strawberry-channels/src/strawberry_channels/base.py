@@ -46,6 +46,7 @@ from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_
 
 __all__ = [
     "DEFAULT_LISTENER_BUFFER_SIZE",
+    "UNSUBSCRIBE_MESSAGE_TYPE",
     "ChannelLayerMissingError",
     "ChannelListener",
     "ChannelsConsumer",
@@ -58,6 +59,10 @@ logger = logging.getLogger("strawberry_channels")
 DEFAULT_LISTENER_BUFFER_SIZE = 1000
 
 _DROP_WARNING_EVERY = 1000
+
+#: The channel-layer message type that ends the listeners of a group: sent by
+#: :func:`strawberry_channels.unsubscribe` as ``{"type": ..., "group": name}``.
+UNSUBSCRIBE_MESSAGE_TYPE = "strawberry_channels.unsubscribe"
 
 # Marks a consumer whose channel layer has not been looked up yet.
 _UNRESOLVED: Any = object()
@@ -114,6 +119,7 @@ class ChannelListener:
         "_state",
         "_waiter",
         "dropped",
+        "groups",
         "timeout",
         "type",
     )
@@ -130,6 +136,8 @@ class ChannelListener:
         self._error: BaseException | None = None
         #: Messages this listener dropped because its buffer was full.
         self.dropped = 0
+        #: The groups this listener joined (its ``groups`` argument).
+        self.groups: tuple[str, ...] = ()
 
     @property
     def buffered(self) -> int:
@@ -274,7 +282,11 @@ class _ChannelState:
 
     def deliver(self, message: dict[str, Any]) -> bool:
         """Hand ``message`` to the listeners of its type; False if there is none."""
-        listeners = self.listeners.get(message.get("type"))  # type: ignore[arg-type]
+        type_ = message.get("type")
+        if type_ == UNSUBSCRIBE_MESSAGE_TYPE:
+            self.unsubscribe(message.get("group"))
+            return True
+        listeners = self.listeners.get(type_)  # type: ignore[arg-type]
         if listeners:
             if len(listeners) == 1:
                 listeners[0]._push(message)
@@ -283,6 +295,20 @@ class _ChannelState:
                     listener._push(message)
             return True
         return False
+
+    def unsubscribe(self, group: Any) -> None:
+        """End the listeners that joined ``group``, as if their block had ended.
+
+        On an operation's channel the message only arrives because that
+        channel is in the group, so when no listener joined it (the group was
+        joined by hand) every listener of the operation ends.
+        """
+        everyone = [listener for same in self.listeners.values() for listener in same]
+        ending = [listener for listener in everyone if group in listener.groups]
+        if not ending and self.is_operation:
+            ending = everyone
+        for listener in ending:
+            listener._close()
 
     def stash(self, message: dict[str, Any]) -> None:
         type_ = message.get("type")
@@ -639,6 +665,7 @@ class ChannelsConsumer(AsyncConsumer):
         state = self._listening_state()
         listener = ChannelListener(state, type, timeout, buffer_size or self.listener_buffer_size)
         held: list[str] = []
+        listener.groups = tuple(groups or ())
         state.add_listener(listener)
         try:
             for group in groups or ():
