@@ -43,11 +43,13 @@ from typing import Any, ClassVar
 from channels.consumer import AsyncConsumer, get_handler_name
 from channels.exceptions import StopConsumer
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
+from graphql import GraphQLError
 
 __all__ = [
     "DEFAULT_LISTENER_BUFFER_SIZE",
     "UNSUBSCRIBE_MESSAGE_TYPE",
     "ChannelLayerMissingError",
+    "ChannelLayerUnavailableError",
     "ChannelListener",
     "ChannelsConsumer",
     "OperationScope",
@@ -79,6 +81,25 @@ class ChannelLayerMissingError(RuntimeError):
             "channel_name, listen_to_channel or groups."
         )
         self.alias = alias
+
+
+class ChannelLayerUnavailableError(GraphQLError):
+    """Raised by a listener whose channel layer failed (its broker went away).
+
+    Raised from the ``async for`` over a listener when reading its channel
+    fails, and from ``listen_to_channel`` when joining its groups fails. A
+    subscription that lets it propagate ends with a GraphQL error whose
+    ``extensions.code`` is ``"CHANNEL_LAYER_UNAVAILABLE"``: the client should
+    subscribe again (after a back-off); the socket stays open.
+    """
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(
+            f"The channel layer is unavailable ({type(cause).__name__}: {cause}); "
+            "subscribe again later",
+            extensions={"code": "CHANNEL_LAYER_UNAVAILABLE"},
+        )
+        self.cause = cause
 
 
 # The channel state of the operation running in the current context (task).
@@ -331,18 +352,28 @@ class _ChannelState:
     async def _read(self) -> None:
         receive = self.layer.receive
         name = self.name
-        try:
-            while True:
+        # A failed read is tried once more at once: a pooled connection that
+        # went stale while the broker restarted fails once, then reconnects;
+        # a broker that is down fails twice.
+        retried = False
+        while True:
+            try:
                 message = await receive(name)
-                if not self.deliver(message):
-                    self.stash(message)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            logger.error("Reading channel %s failed: %r", name, error)
-            for listeners in self.listeners.values():
-                for listener in listeners:
-                    listener._close(error)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if not retried:
+                    retried = True
+                    continue
+                logger.warning("Reading channel %s failed: %r", name, error)
+                failure = ChannelLayerUnavailableError(error)
+                for listeners in self.listeners.values():
+                    for listener in listeners:
+                        listener._close(failure)
+                return
+            retried = False
+            if not self.deliver(message):
+                self.stash(message)
 
     # -- groups ------------------------------------------------------------
     async def join(self, group: str) -> None:
@@ -466,9 +497,17 @@ class OperationScope:
         return self._state.name if self._state is not None else None
 
     async def __aenter__(self) -> OperationScope:
+        """Open the operation's channel.
+
+        Raises:
+            ChannelLayerUnavailableError: the channel layer failed to make one.
+        """
         layer = self.consumer._layer
         if layer is not None:
-            name = await layer.new_channel()
+            try:
+                name = await layer.new_channel()
+            except Exception as error:
+                raise ChannelLayerUnavailableError(error) from None
             self._state = _ChannelState(self.consumer, layer, name, is_operation=True)
         else:
             self._state = None
@@ -659,8 +698,14 @@ class ChannelsConsumer(AsyncConsumer):
         Leaving the block for any reason (normal exit, error, cancellation)
         leaves the groups and drops the buffer.
 
+        A message sent by :func:`strawberry_channels.unsubscribe` to one of
+        the listener's groups ends the iteration (on an operation's channel, a
+        group joined by hand ends every listener of the operation).
+
         Raises:
             ChannelLayerMissingError: no channel layer is configured.
+            ChannelLayerUnavailableError: joining a group failed, or (from the
+                iteration) reading the channel failed.
         """
         state = self._listening_state()
         listener = ChannelListener(state, type, timeout, buffer_size or self.listener_buffer_size)
@@ -669,7 +714,11 @@ class ChannelsConsumer(AsyncConsumer):
         state.add_listener(listener)
         try:
             for group in groups or ():
-                await state.join(group)
+                try:
+                    await state.join(group)
+                except Exception as error:
+                    logger.warning("Joining group %r failed: %r", group, error)
+                    raise ChannelLayerUnavailableError(error) from None
                 held.append(group)
             yield listener
         finally:
@@ -694,7 +743,12 @@ class ChannelsConsumer(AsyncConsumer):
         self._main_task = asyncio.current_task()
         try:
             if layer is not None:
-                self._channel_name = await layer.new_channel()
+                try:
+                    self._channel_name = await layer.new_channel()
+                except Exception as error:
+                    # Serve the connection anyway: operations ask for channels
+                    # of their own, and fail one by one while the layer is down.
+                    logger.warning("No channel for the consumer: %r", error)
             await self._receive_loop(receive)
         finally:
             self._main_task = None

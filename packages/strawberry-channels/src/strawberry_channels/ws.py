@@ -24,7 +24,7 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
-from .base import ChannelsConsumer
+from .base import ChannelLayerUnavailableError, ChannelsConsumer
 from .execution import install_document_cache
 from .protocols.graphql_transport_ws import (
     GRAPHQL_TRANSPORT_WS,
@@ -436,6 +436,12 @@ class GraphQLWSConsumer(ChannelsConsumer):
             pass
         except asyncio.CancelledError:
             raise
+        except ChannelLayerUnavailableError as error:
+            # The operation could not get a channel: it fails alone, with an
+            # error the client can act on (subscribe again later).
+            logger.warning("Operation %r: %s", operation.id, error.message)
+            with contextlib.suppress(_ConnectionGone):
+                await self._apply(protocol.errors(operation, [dict(error.formatted)]))
         except Exception as error:
             logger.exception("Operation %r failed", operation.id)
             with contextlib.suppress(_ConnectionGone):

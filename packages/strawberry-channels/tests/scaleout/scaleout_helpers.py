@@ -11,6 +11,7 @@ import socket
 import subprocess
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,25 @@ def server(
     environment = {"SC_LAYER": layer, "SC_LAYER_URL": url, **env}
     with run_server(APPLICATION, server=kind, cwd=HERE, env=environment) as base:
         yield base
+
+
+@contextlib.contextmanager
+def servers(layer: str, url: str, *kinds: ServerKind, **env: str) -> Iterator[list[str]]:
+    """Several :func:`server` processes, started side by side (start-up is the slow part)."""
+    with contextlib.ExitStack() as stack, ThreadPoolExecutor(len(kinds)) as pool:
+        managers = [server(layer, url, kind=kind, **env) for kind in kinds]
+        futures = [pool.submit(manager.__enter__) for manager in managers]
+        failures: list[BaseException] = []
+        for manager, future in zip(managers, futures, strict=True):
+            try:
+                future.result()
+            except BaseException as error:  # started no server: nothing to stop
+                failures.append(error)
+            else:
+                stack.push(manager)
+        if failures:
+            raise failures[0]
+        yield [future.result() for future in futures]
 
 
 def ws_url(base: str) -> str:

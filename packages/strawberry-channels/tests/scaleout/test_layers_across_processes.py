@@ -8,13 +8,12 @@ the test process itself publishes too, with ``broadcast_sync`` from a thread
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import channel_layers
-from scaleout_helpers import PUBLISH, Subscriber, graphql, process_id, server, unique
+from scaleout_helpers import PUBLISH, Subscriber, graphql, process_id, servers, unique
 
 from strawberry_channels import broadcast_sync
 
@@ -48,11 +47,7 @@ async def test_three_processes_share_subscriptions(layer: tuple[str, str]) -> No
     kind, url = layer
     prefix = unique("sc-three")
     group = unique("room")
-    with contextlib.ExitStack() as stack:
-        a, b, c = (
-            stack.enter_context(server(kind, url, kind=serve, SC_PREFIX=prefix))
-            for serve in ("uvicorn", "uvicorn", "daphne")
-        )
+    with servers(kind, url, "uvicorn", "uvicorn", "daphne", SC_PREFIX=prefix) as (a, b, c):
         assert len({await process_id(base) for base in (a, b, c)}) == 3
         async with Subscriber(a) as on_a, Subscriber(b, "graphql-ws") as on_b:
             await on_a.listen(group)

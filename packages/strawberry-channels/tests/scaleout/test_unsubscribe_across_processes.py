@@ -21,7 +21,7 @@ from scaleout_helpers import (
     Subscriber,
     graphql,
     multipart_listen,
-    server,
+    servers,
     sse_listen,
     unique,
 )
@@ -48,10 +48,7 @@ async def test_unsubscribe_ends_every_transport_in_every_process(redis_url: str)
     room, other = unique("room"), unique("other")
     alias = unique("sc-unsub-layer")
     channel_layers.set(alias, RedisChannelLayer(hosts=[redis_url], prefix=prefix))
-    with (
-        server("redis", redis_url, SC_PREFIX=prefix) as a,
-        server("redis", redis_url, kind="daphne", SC_PREFIX=prefix) as b,
-    ):
+    with servers("redis", redis_url, "uvicorn", "daphne", SC_PREFIX=prefix) as (a, b):
         async with (
             Subscriber(a) as modern,
             Subscriber(b, "graphql-ws") as legacy,
