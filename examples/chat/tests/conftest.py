@@ -55,7 +55,7 @@ def redis_url() -> str:
 
 @pytest.fixture
 def amqp_url() -> str:
-    """RabbitMQ at 127.0.0.1:5672 (guest/guest) as a URL; skip (fail in CI) when it is not running."""
+    """RabbitMQ at 127.0.0.1:5672 (guest/guest) as a URL; skip (fail in CI) when it is down."""
     try:
         socket.create_connection((RABBITMQ_HOST, RABBITMQ_PORT), timeout=1).close()
     except OSError:

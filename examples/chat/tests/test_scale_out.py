@@ -36,7 +36,9 @@ from tests.helpers import (
 
 async def send(base_url: str, room: str, message: str) -> None:
     async with Client(transport=AIOHTTPTransport(url=f"{base_url}/graphql")) as session:
-        request = GraphQLRequest(SEND, variable_values={"room": {"roomName": room}, "message": message})
+        request = GraphQLRequest(
+            SEND, variable_values={"room": {"roomName": room}, "message": message}
+        )
         assert await session.execute(request) == {"sendChatMessage": None}
 
 
@@ -88,10 +90,14 @@ def uvicorn_workers(port: int, env: dict[str, str]) -> Iterator[str]:
 
 async def subscribed_socket(base_url: str, room: str) -> tuple[Any, int]:
     """A graphql-transport-ws socket joined to ``room``, and the pid of the worker serving it."""
-    socket = await websockets.connect(ws_url(base_url, "/graphql"), subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+    socket = await websockets.connect(
+        ws_url(base_url, "/graphql"), subprotocols=["graphql-transport-ws"]
+    )  # type: ignore[list-item]
     await socket.send(json.dumps({"type": "connection_init"}))
     assert json.loads(await asyncio.wait_for(socket.recv(), WAIT))["type"] == "connection_ack"
-    await socket.send(json.dumps({"type": "subscribe", "id": "pid", "payload": {"query": "{ processId }"}}))
+    await socket.send(
+        json.dumps({"type": "subscribe", "id": "pid", "payload": {"query": "{ processId }"}})
+    )
     pid = json.loads(await asyncio.wait_for(socket.recv(), WAIT))["payload"]["data"]["processId"]
     assert json.loads(await asyncio.wait_for(socket.recv(), WAIT))["type"] == "complete"
     payload = {"query": JOIN, "variables": {"rooms": [{"roomName": room}], "user": str(pid)}}

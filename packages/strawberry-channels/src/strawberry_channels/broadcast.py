@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import DEFAULT_CHANNEL_LAYER, BaseChannelLayer, get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import BaseChannelLayer, get_channel_layer
 
 from .base import UNSUBSCRIBE_MESSAGE_TYPE, ChannelLayerMissingError
 

@@ -11,8 +11,8 @@ import socket
 import subprocess
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,9 @@ APPLICATION = "layer_app:application"
 WAIT = 10
 
 LISTEN = "subscription Listen($groups: [String!]!) { listen(groups: $groups) }"
-PUBLISH = "mutation Publish($group: String!, $text: String!) { publish(group: $group, text: $text) }"
+PUBLISH = (
+    "mutation Publish($group: String!, $text: String!) { publish(group: $group, text: $text) }"
+)
 END_GROUP = "mutation End($group: String!) { endGroup(group: $group) }"
 
 
@@ -37,9 +39,7 @@ def unique(prefix: str) -> str:
 
 
 @contextlib.contextmanager
-def server(
-    layer: str, url: str, *, kind: ServerKind = "uvicorn", **env: str
-) -> Iterator[str]:
+def server(layer: str, url: str, *, kind: ServerKind = "uvicorn", **env: str) -> Iterator[str]:
     """Serve layer_app with ``kind`` on a free port, pointed at one channel layer."""
     environment = {"SC_LAYER": layer, "SC_LAYER_URL": url, **env}
     with run_server(APPLICATION, server=kind, cwd=HERE, env=environment) as base:
@@ -71,9 +71,7 @@ def ws_url(base: str) -> str:
 
 async def graphql(base: str, query: str, **variables: Any) -> Any:
     async with httpx.AsyncClient(timeout=WAIT) as http:
-        response = await http.post(
-            f"{base}/graphql", json={"query": query, "variables": variables}
-        )
+        response = await http.post(f"{base}/graphql", json={"query": query, "variables": variables})
     return response.json()
 
 
@@ -104,7 +102,9 @@ class Subscriber:
 
     async def receive(self, timeout: float = WAIT) -> dict[str, Any]:
         while True:
-            message: dict[str, Any] = json.loads(await asyncio.wait_for(self.socket.recv(), timeout))
+            message: dict[str, Any] = json.loads(
+                await asyncio.wait_for(self.socket.recv(), timeout)
+            )
             if message.get("type") != "ka":
                 return message
 

@@ -72,37 +72,39 @@ async def test_core_layer_redis_restart_ends_subscriptions_clearly(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     group = unique("room")
-    with RedisServer(tmp_path) as own_redis:
-        with servers("redis", own_redis.url, "uvicorn", "uvicorn") as (a, b):
-            async with Subscriber(a) as on_a, Subscriber(b, "graphql-ws") as on_b:
-                await on_a.listen(group)
-                await on_b.listen(group)
-                await graphql(a, PUBLISH, group=group, text="before")
-                assert await on_a.next_text() == "before"
-                assert await on_b.next_text() == "before"
-                capfd.readouterr()
+    with (
+        RedisServer(tmp_path) as own_redis,
+        servers("redis", own_redis.url, "uvicorn", "uvicorn") as (a, b),
+    ):
+        async with Subscriber(a) as on_a, Subscriber(b, "graphql-ws") as on_b:
+            await on_a.listen(group)
+            await on_b.listen(group)
+            await graphql(a, PUBLISH, group=group, text="before")
+            assert await on_a.next_text() == "before"
+            assert await on_b.next_text() == "before"
+            capfd.readouterr()
 
-                own_redis.stop()
-                # Both subscriptions end, with an error the client can act on.
-                for subscriber in (on_a, on_b):
-                    message = await subscriber.receive()
-                    if subscriber is on_b:  # legacy graphql-ws: `data`
-                        assert message["type"] == "data"
-                        message = {**message, "type": "next"}
-                    assert_unavailable(message)
-                    assert await subscriber.receive() == {"type": "complete", "id": "1"}
-                reply = await graphql(b, PUBLISH, group=group, text="lost")
-                assert reply["data"] is None
-                assert "connecting to" in reply["errors"][0]["message"]
+            own_redis.stop()
+            # Both subscriptions end, with an error the client can act on.
+            for subscriber in (on_a, on_b):
+                message = await subscriber.receive()
+                if subscriber is on_b:  # legacy graphql-ws: `data`
+                    assert message["type"] == "data"
+                    message = {**message, "type": "next"}
+                assert_unavailable(message)
+                assert await subscriber.receive() == {"type": "complete", "id": "1"}
+            reply = await graphql(b, PUBLISH, group=group, text="lost")
+            assert reply["data"] is None
+            assert "connecting to" in reply["errors"][0]["message"]
 
-                own_redis.start()
-                # The sockets stayed open: subscribing again works.
-                await on_a.listen(group, id="2")
-                await on_b.listen(group, id="2")
-                await graphql(b, PUBLISH, group=group, text="after")
-                assert await on_a.next_text() == "after"
-                assert await on_b.next_text() == "after"
-                log = capfd.readouterr().err
+            own_redis.start()
+            # The sockets stayed open: subscribing again works.
+            await on_a.listen(group, id="2")
+            await on_b.listen(group, id="2")
+            await graphql(b, PUBLISH, group=group, text="after")
+            assert await on_a.next_text() == "after"
+            assert await on_b.next_text() == "after"
+            log = capfd.readouterr().err
     # One line per failed reader, no traceback but the failed mutation's own.
     assert log.count("Reading channel") == 2, log
     assert tracebacks(log) <= 1, log

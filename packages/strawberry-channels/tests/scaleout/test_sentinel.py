@@ -16,7 +16,16 @@ from pathlib import Path
 
 import pytest
 import redis.asyncio
-from scaleout_helpers import LISTEN, PUBLISH, WAIT, RedisServer, Subscriber, graphql, servers, unique
+from scaleout_helpers import (
+    LISTEN,
+    PUBLISH,
+    WAIT,
+    RedisServer,
+    Subscriber,
+    graphql,
+    servers,
+    unique,
+)
 from test_redis_faults import assert_unavailable
 
 MASTER = "scmaster"

@@ -1,0 +1,3 @@
+"""No Django views: the GraphQL endpoint is routed in ``newsroom.asgi``."""
+
+urlpatterns: list[object] = []
