@@ -1,5 +1,6 @@
 """The app connects its signal handlers once Django is ready."""
 
+# --8<-- [start:ready]
 from django.apps import AppConfig
 
 
@@ -9,3 +10,6 @@ class NewsroomConfig(AppConfig):
 
     def ready(self) -> None:
         from newsroom import signals  # noqa: F401 (connects the handlers)
+
+
+# --8<-- [end:ready]

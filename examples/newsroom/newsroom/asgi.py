@@ -1,16 +1,18 @@
-"""The ASGI application: GraphQL at /graphql over HTTP and WebSockets."""
+"""The ASGI application: GraphQL at /graphql over HTTP and WebSockets, 404 elsewhere."""
 
 # ruff: noqa: E402 (the schema is imported after Django is set up)
 
+# --8<-- [start:application]
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 from strawberry_channels import GraphQLProtocolTypeRouter
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
-django_asgi_app = get_asgi_application()
+django.setup()  # loads the apps, so NewsroomConfig.ready() connects the signal
 
 from newsroom.schema import schema
 
-application = GraphQLProtocolTypeRouter(schema, django_application=django_asgi_app)
+application = GraphQLProtocolTypeRouter(schema)
+# --8<-- [end:application]

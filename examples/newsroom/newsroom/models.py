@@ -1,5 +1,6 @@
 """The model whose changes reach subscribers."""
 
+# --8<-- [start:model]
 from django.db import models
 
 
@@ -9,3 +10,6 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --8<-- [end:model]

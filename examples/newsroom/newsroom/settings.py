@@ -22,7 +22,6 @@ INSTALLED_APPS = [
     "newsroom",
 ]
 ASGI_APPLICATION = "newsroom.asgi.application"
-ROOT_URLCONF = "newsroom.urls"
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",

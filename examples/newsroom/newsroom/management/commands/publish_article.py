@@ -1,5 +1,6 @@
 """``python manage.py publish_article <title> [--desk D]``: save an article from a command."""
 
+# --8<-- [start:command]
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -17,3 +18,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, title: str, desk: str, **options: Any) -> None:
         article = Article.objects.create(title=title, desk=desk)
         self.stdout.write(f"saved {article.pk}")
+
+
+# --8<-- [end:command]
