@@ -46,7 +46,7 @@ async def other_tasks() -> set[asyncio.Task[Any]]:
 
 
 async def test_outage_leaves_no_task_behind(own_layer: tuple[RedisServer, Any]) -> None:
-    own_redis, layer = own_layer
+    own_redis, _ = own_layer
     group = unique("room")
     before = await other_tasks()
     client = GraphQLWebsocketCommunicator(OwnRedisConsumer.as_asgi(schema=schema), "/graphql")
