@@ -3,9 +3,10 @@
 What a client sees (docs: deploying.md, "What a client sees on each fault"):
 
 * ``RedisChannelLayer`` (channels_redis.core), Redis stops: every open
-  subscription ends at once with a ``next`` carrying an error whose
-  ``extensions.code`` is ``CHANNEL_LAYER_UNAVAILABLE``, then ``complete``; the
-  socket stays open and a new subscription works once Redis is back.
+  subscription (both WebSocket protocols, SSE, multipart) ends at once with a
+  result carrying an error whose ``extensions.code`` is
+  ``CHANNEL_LAYER_UNAVAILABLE``, then its normal end; sockets stay open and a
+  new subscription works once Redis is back.
 * ``RedisPubSubChannelLayer``, Redis stops: subscriptions stay open and
   receive nothing; messages published meanwhile are lost (the publisher gets
   an error); once Redis is back the layer subscribes again by itself and
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +35,10 @@ from scaleout_helpers import (
     RedisServer,
     Subscriber,
     graphql,
+    multipart_listen,
     server,
     servers,
+    sse_listen,
     unique,
 )
 
@@ -44,7 +49,7 @@ def assert_unavailable(message: dict[str, Any], id: str = "1") -> None:
     assert message["id"] == id
     if message["type"] == "next":
         errors = message["payload"]["errors"]
-        assert message["payload"]["data"] is None
+        assert message["payload"].get("data") is None
     else:
         assert message["type"] == "error", message
         errors = message["payload"]
@@ -54,10 +59,16 @@ def assert_unavailable(message: dict[str, Any], id: str = "1") -> None:
 
 async def until(condition: Any, what: str) -> None:
     for _ in range(WAIT * 20):
-        if await condition():
+        outcome = condition()
+        if await outcome if asyncio.iscoroutine(outcome) else outcome:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"never happened: {what}")
+
+
+async def collect(stream: AsyncIterator[Any], into: list[Any]) -> None:
+    async for item in stream:
+        into.append(item)
 
 
 def tracebacks(text: str) -> int:
@@ -79,13 +90,21 @@ async def test_core_layer_redis_restart_ends_subscriptions_clearly(
         async with Subscriber(a) as on_a, Subscriber(b, "graphql-ws") as on_b:
             await on_a.listen(group)
             await on_b.listen(group)
+            sse: list[Any] = []
+            multipart: list[Any] = []
+            streams = [
+                asyncio.create_task(collect(sse_listen(a, group), sse)),
+                asyncio.create_task(collect(multipart_listen(b, group), multipart)),
+            ]
+            await until(lambda: len(sse) == len(multipart) == 1, "the streams confirmed")
             await graphql(a, PUBLISH, group=group, text="before")
             assert await on_a.next_text() == "before"
             assert await on_b.next_text() == "before"
+            await until(lambda: len(sse) == len(multipart) == 2, "the streams got 'before'")
             capfd.readouterr()
 
             own_redis.stop()
-            # Both subscriptions end, with an error the client can act on.
+            # Every subscription ends, with an error the client can act on.
             for subscriber in (on_a, on_b):
                 message = await subscriber.receive()
                 if subscriber is on_b:  # legacy graphql-ws: `data`
@@ -93,6 +112,13 @@ async def test_core_layer_redis_restart_ends_subscriptions_clearly(
                     message = {**message, "type": "next"}
                 assert_unavailable(message)
                 assert await subscriber.receive() == {"type": "complete", "id": "1"}
+            await asyncio.wait_for(asyncio.gather(*streams), WAIT)
+            event, data = sse[2]
+            assert event == "next"
+            assert_unavailable({"type": "next", "id": "1", "payload": json.loads(data)})
+            assert sse[3:] == [("complete", "")]
+            assert_unavailable({"type": "next", "id": "1", "payload": multipart[2]["payload"]})
+            assert multipart[3:] == ["end"]
             reply = await graphql(b, PUBLISH, group=group, text="lost")
             assert reply["data"] is None
             assert "connecting to" in reply["errors"][0]["message"]
@@ -105,8 +131,9 @@ async def test_core_layer_redis_restart_ends_subscriptions_clearly(
             assert await on_a.next_text() == "after"
             assert await on_b.next_text() == "after"
             log = capfd.readouterr().err
-    # One line per failed reader, no traceback but the failed mutation's own.
-    assert log.count("Reading channel") == 2, log
+    # One line per failed reader (four subscriptions), no traceback but the failed
+    # mutation's own.
+    assert log.count("Reading channel") == 4, log
     assert tracebacks(log) <= 1, log
 
 
