@@ -25,7 +25,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from .base import ChannelsConsumer
+from .base import ChannelLayerUnavailableError, ChannelsConsumer
 from .execution import install_document_cache
 from .ide import GRAPHQL_IDES, GraphQL_IDE, render_ide_page
 from .protocols.graphql_http import (
@@ -547,9 +547,14 @@ class GraphQLHTTPConsumer(_BaseHTTPConsumer):
                 return
             error = producer.exception()
             closing = b""
-            if error is not None:
+            if isinstance(error, ChannelLayerUnavailableError):
+                # No channel for the operation: an error the client can act on.
+                logger.warning("A streamed GraphQL operation failed: %s", error.message)
+                errors = [dict(error.formatted)]
+            elif error is not None:
                 logger.error("A streamed GraphQL operation failed", exc_info=error)
                 errors = [{"message": "Internal server error"}]
+            if error is not None:
                 if isinstance(encoder, SSEEncoder):
                     closing = encoder.next(_as_bytes(self.encode_json({"errors": errors})))
                 else:

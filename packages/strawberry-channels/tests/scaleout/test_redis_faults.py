@@ -13,7 +13,8 @@ What a client sees (docs: deploying.md, "What a client sees on each fault"):
   delivery resumes.
 * Redis down when a subscription starts: the subscription fails alone with the
   same error code (``next`` + ``complete`` on the core layer, ``error`` on the
-  pubsub layer); the socket stays open.
+  pubsub layer); the socket stays open. SSE and multipart streams end with
+  the coded error.
 """
 
 from __future__ import annotations
@@ -181,6 +182,16 @@ async def test_broker_down_when_the_subscription_starts(tmp_path: Path, layer: s
     url = f"redis://127.0.0.1:{port}/0"
     group = unique("room")
     with server(layer, url) as a:
+        # Streams over HTTP end at once with the coded error.
+        events = [event async for event in sse_listen(a, group)]
+        assert events[1:] == [("complete", "")]
+        assert events[0][0] == "next"
+        assert_unavailable({"type": "next", "id": "1", "payload": json.loads(events[0][1])})
+        parts = [part async for part in multipart_listen(a, group)]
+        assert parts[1:] == ["end"]
+        payload = parts[0].get("payload") or parts[0]  # a transport error is top level
+        assert_unavailable({"type": "next", "id": "1", "payload": payload})
+
         async with Subscriber(a) as subscriber:
             payload = {"query": LISTEN, "variables": {"groups": [group]}}
             await subscriber.send({"type": "subscribe", "id": "1", "payload": payload})
