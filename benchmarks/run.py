@@ -1,9 +1,10 @@
 """Benchmarks: strawberry_channels vs strawberry.channels vs a raw Channels consumer.
 
 Usage: ``python benchmarks/run.py [--quick] [--repeats N] [--only SCENARIO ...]``
-(``nox -s bench`` runs it). Needs: Redis on 127.0.0.1:6379 for the Redis scenarios
-(skipped when absent), ``wrk`` for the HTTP scenarios (falls back to the built-in
-aiohttp load generator when absent). Loopback only; every wait is bounded.
+(``nox -s bench`` runs it). Needs: Redis on 127.0.0.1:6379 for the Redis scenarios and
+RabbitMQ on 127.0.0.1:5672 (guest/guest) for the RabbitMQ one (each skipped when absent),
+``wrk`` for the HTTP scenarios (falls back to the built-in aiohttp load generator when
+absent). Loopback only; every wait is bounded.
 
 Each measurement starts fresh server process(es) for one contender, lets a load-generator
 process (``client.py``, or ``wrk``) set up, snapshots the server's CPU time, runs the
@@ -138,6 +139,16 @@ def scenarios(quick: bool) -> list[Scenario]:
             "fanout",
             1.5,
             layer="redis-pubsub",
+            servers=2,
+            params={"k": k, "m": m},
+        ),
+        Scenario(
+            "fanout_rabbitmq",
+            f"Fan-out {k}x{m}, RabbitmqChannelLayer, 2 servers",
+            "msgs/s",
+            "fanout",
+            1.5,
+            layer="rabbitmq",
             servers=2,
             params={"k": k, "m": m},
         ),
@@ -370,9 +381,9 @@ def available(contender: str) -> dict[str, str | None]:
     }
 
 
-def redis_up() -> bool:
+def redis_up(port: int = 6379) -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", 6379), 1):
+        with socket.create_connection(("127.0.0.1", port), 1):
             return True
     except OSError:
         return False
@@ -390,6 +401,7 @@ def machine() -> dict[str, Any]:
         "strawberry-graphql",
         "channels",
         "channels-redis",
+        "channels-rabbitmq",
         "django",
         "uvicorn",
         "websockets",
@@ -637,7 +649,10 @@ def main() -> int:
                 print(f"!! {LABELS[contender]}: {kind} scenarios skipped: {reason}")
     if not redis_up():
         print("!! Redis not reachable on 127.0.0.1:6379: Redis scenarios skipped")
-        chosen = [s for s in chosen if s.layer == "memory"]
+        chosen = [s for s in chosen if not s.layer.startswith("redis")]
+    if not redis_up(5672):
+        print("!! RabbitMQ not reachable on 127.0.0.1:5672: RabbitMQ scenarios skipped")
+        chosen = [s for s in chosen if s.layer != "rabbitmq"]
 
     SERVER_LOG.write_bytes(b"")
     print(f"server logs: {SERVER_LOG}")

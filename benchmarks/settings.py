@@ -1,6 +1,7 @@
 """Django settings shared by every contender's server process.
 
-The channel layer comes from ``BENCH_LAYER`` (``memory``, ``redis`` or ``redis-pubsub``),
+The channel layer comes from ``BENCH_LAYER`` (``memory``, ``redis``, ``redis-pubsub`` or
+``rabbitmq``),
 so all three contenders always run on the same layer with the same options.
 """
 
@@ -12,6 +13,7 @@ import django
 from django.conf import settings
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+AMQP_URL = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
 # Room for a whole burst: the in-memory layer drops on ChannelFull, and loss must be zero.
 CAPACITY = int(os.environ.get("BENCH_CAPACITY", "20000"))
 
@@ -27,6 +29,10 @@ LAYERS = {
     "redis-pubsub": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {"hosts": [REDIS_URL], "prefix": "bench"},
+    },
+    "rabbitmq": {
+        "BACKEND": "channels_rabbitmq.core.RabbitmqChannelLayer",
+        "CONFIG": {"host": AMQP_URL, "local_capacity": CAPACITY, "remote_capacity": CAPACITY},
     },
 }
 

@@ -2,7 +2,8 @@
 
 One process works out of the box with the in-memory channel layer. Set
 ``REDIS_URL`` (for example ``redis://127.0.0.1:6379/0``) to share a Redis
-channel layer between several server processes.
+channel layer between several server processes, or ``AMQP_URL`` (for example
+``amqp://guest:guest@127.0.0.1:5672``) to share a RabbitMQ one.
 """
 
 import os
@@ -62,6 +63,7 @@ DATABASES = {
 
 # --8<-- [start:channel-layers]
 REDIS_URL = os.environ.get("REDIS_URL")
+AMQP_URL = os.environ.get("AMQP_URL")
 
 if REDIS_URL:
     # Shared by every process that points at the same Redis.
@@ -69,6 +71,15 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+elif AMQP_URL:
+    # Shared by every process that points at the same RabbitMQ
+    # (for example amqp://guest:guest@127.0.0.1:5672).
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_rabbitmq.core.RabbitmqChannelLayer",
+            "CONFIG": {"host": AMQP_URL},
         }
     }
 else:

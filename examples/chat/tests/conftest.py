@@ -20,8 +20,10 @@ import pytest
 PROJECT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+RABBITMQ_HOST, RABBITMQ_PORT = "127.0.0.1", 5672
 
 os.environ.pop("REDIS_URL", None)
+os.environ.pop("AMQP_URL", None)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
@@ -49,6 +51,16 @@ def redis_url() -> str:
     except OSError:
         unavailable(f"Redis is not reachable at {REDIS_HOST}:{REDIS_PORT}")
     return f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
+
+
+@pytest.fixture
+def amqp_url() -> str:
+    """RabbitMQ at 127.0.0.1:5672 (guest/guest) as a URL; skip (fail in CI) when it is down."""
+    try:
+        socket.create_connection((RABBITMQ_HOST, RABBITMQ_PORT), timeout=1).close()
+    except OSError:
+        unavailable(f"RabbitMQ is not reachable at {RABBITMQ_HOST}:{RABBITMQ_PORT}")
+    return f"amqp://guest:guest@{RABBITMQ_HOST}:{RABBITMQ_PORT}"
 
 
 @pytest.fixture

@@ -26,9 +26,10 @@ def running_server(
     """Serve the example with ``kind`` (uvicorn, daphne or runserver) on a free port.
 
     Yields ``http://127.0.0.1:<port>``; the server stops when the block ends.
-    The in-memory channel layer is the default, unless ``env`` sets ``REDIS_URL``.
+    The in-memory channel layer is the default, unless ``env`` sets ``REDIS_URL``
+    or ``AMQP_URL``.
     """
-    environment = {"REDIS_URL": "", **(env or {})}
+    environment = {"REDIS_URL": "", "AMQP_URL": "", **(env or {})}
     with run_server(application, server=kind, cwd=PROJECT, env=environment) as url:
         yield url
 

@@ -6,7 +6,14 @@ Moving from Strawberry's own integration is a change of import:
 
 from __future__ import annotations
 
-from .base import ChannelLayerMissingError, ChannelListener, ChannelsConsumer, OperationScope
+from .base import (
+    ChannelLayerMissingError,
+    ChannelLayerUnavailableError,
+    ChannelListener,
+    ChannelsConsumer,
+    OperationScope,
+)
+from .broadcast import broadcast, broadcast_sync, unsubscribe, unsubscribe_sync
 from .document_cache import DocumentCache, install_document_cache
 from .http_consumer import GraphQLHTTPConsumer, SyncGraphQLHTTPConsumer
 from .request import ChannelsRequest, ChannelsResponse, TemporalResponse
@@ -17,6 +24,7 @@ __all__ = [
     "GRAPHQL_TRANSPORT_WS_PROTOCOL",
     "GRAPHQL_WS_PROTOCOL",
     "ChannelLayerMissingError",
+    "ChannelLayerUnavailableError",
     "ChannelListener",
     "ChannelsConsumer",
     "ChannelsRequest",
@@ -28,5 +36,9 @@ __all__ = [
     "OperationScope",
     "SyncGraphQLHTTPConsumer",
     "TemporalResponse",
+    "broadcast",
+    "broadcast_sync",
     "install_document_cache",
+    "unsubscribe",
+    "unsubscribe_sync",
 ]

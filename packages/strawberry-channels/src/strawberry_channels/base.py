@@ -42,13 +42,21 @@ from channels.exceptions import StopConsumer
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 
 from .listener import DEFAULT_LISTENER_BUFFER_SIZE, ChannelListener, _settle
-from .operation_channel import ChannelLayerMissingError, OperationScope, _current_channel
+from .operation_channel import (
+    UNSUBSCRIBE_MESSAGE_TYPE,
+    ChannelLayerMissingError,
+    ChannelLayerUnavailableError,
+    OperationScope,
+    _current_channel,
+)
 from .operation_channel import _ChannelState as _ChannelState  # re-exported
 from .operation_channel import _ScopedChannelLayer as _ScopedChannelLayer  # re-exported
 
 __all__ = [
     "DEFAULT_LISTENER_BUFFER_SIZE",
+    "UNSUBSCRIBE_MESSAGE_TYPE",
     "ChannelLayerMissingError",
+    "ChannelLayerUnavailableError",
     "ChannelListener",
     "ChannelsConsumer",
     "OperationScope",
@@ -266,16 +274,27 @@ class ChannelsConsumer(AsyncConsumer):
         Leaving the block for any reason (normal exit, error, cancellation)
         leaves the groups and drops the buffer.
 
+        A message sent by :func:`strawberry_channels.unsubscribe` to one of
+        the listener's groups ends the iteration (on an operation's channel, a
+        group joined by hand ends every listener of the operation).
+
         Raises:
             ChannelLayerMissingError: no channel layer is configured.
+            ChannelLayerUnavailableError: joining a group failed, or (from the
+                iteration) reading the channel failed.
         """
         state = self._listening_state()
         listener = ChannelListener(state, type, timeout, buffer_size or self.listener_buffer_size)
         held: list[str] = []
+        listener.groups = tuple(groups or ())
         state.add_listener(listener)
         try:
             for group in groups or ():
-                await state.join(group)
+                try:
+                    await state.join(group)
+                except Exception as error:
+                    logger.warning("Joining group %r failed: %r", group, error)
+                    raise ChannelLayerUnavailableError(error) from None
                 held.append(group)
             yield listener
         finally:
@@ -300,7 +319,12 @@ class ChannelsConsumer(AsyncConsumer):
         self._main_task = asyncio.current_task()
         try:
             if layer is not None:
-                self._channel_name = await layer.new_channel()
+                try:
+                    self._channel_name = await layer.new_channel()
+                except Exception as error:
+                    # Serve the connection anyway: operations ask for channels
+                    # of their own, and fail one by one while the layer is down.
+                    logger.warning("No channel for the consumer: %r", error)
             await self._receive_loop(receive)
         finally:
             self._main_task = None

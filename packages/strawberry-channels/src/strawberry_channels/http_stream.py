@@ -16,6 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
+from .operation_channel import ChannelLayerUnavailableError
 from .protocols.stream_encoder import EncodeJSON, StreamEncoder
 
 __all__ = ["write_stream"]
@@ -107,7 +108,11 @@ async def write_stream(
             return
         error = producer.exception()
         closing = b""
-        if error is not None:
+        if isinstance(error, ChannelLayerUnavailableError):
+            # No channel for the operation: an error the client can act on.
+            logger.warning("A streamed GraphQL operation failed: %r", error.cause)
+            closing = encoder.failure([dict(error.formatted)], encode)
+        elif error is not None:
             logger.error("A streamed GraphQL operation failed", exc_info=error)
             closing = encoder.failure(_INTERNAL_ERROR, encode)
         await emit(closing + encoder.finish(), more=False)

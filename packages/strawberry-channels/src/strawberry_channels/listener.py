@@ -59,6 +59,7 @@ class ChannelListener:
         "_state",
         "_waiter",
         "dropped",
+        "groups",
         "timeout",
         "type",
     )
@@ -75,6 +76,8 @@ class ChannelListener:
         self._error: BaseException | None = None
         #: Messages this listener dropped because its buffer was full.
         self.dropped = 0
+        #: The groups this listener joined (its ``groups`` argument).
+        self.groups: tuple[str, ...] = ()
 
     @property
     def buffered(self) -> int:

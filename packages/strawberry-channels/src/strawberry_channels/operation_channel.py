@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer
+from graphql import GraphQLError
 
 from .listener import ChannelListener
 from .listener import _settle as _settle
@@ -31,7 +32,16 @@ from .listener import _settle as _settle
 if TYPE_CHECKING:
     from .base import ChannelsConsumer
 
-__all__ = ["ChannelLayerMissingError", "OperationScope"]
+__all__ = [
+    "UNSUBSCRIBE_MESSAGE_TYPE",
+    "ChannelLayerMissingError",
+    "ChannelLayerUnavailableError",
+    "OperationScope",
+]
+
+#: The channel-layer message type that ends the listeners of a group: sent by
+#: :func:`strawberry_channels.unsubscribe` as ``{"type": ..., "group": name}``.
+UNSUBSCRIBE_MESSAGE_TYPE = "strawberry_channels.unsubscribe"
 
 logger = logging.getLogger("strawberry_channels")
 
@@ -47,6 +57,26 @@ class ChannelLayerMissingError(RuntimeError):
             "channel_name, listen_to_channel or groups."
         )
         self.alias = alias
+
+
+class ChannelLayerUnavailableError(GraphQLError):
+    """Raised by a listener whose channel layer failed (its broker went away).
+
+    Raised from the ``async for`` over a listener when reading its channel
+    fails, and from ``listen_to_channel`` when joining its groups fails. A
+    subscription that lets it propagate ends with a GraphQL error whose
+    ``extensions.code`` is ``"CHANNEL_LAYER_UNAVAILABLE"``: the client should
+    subscribe again (after a back-off); the socket stays open. The message
+    names no host or port; the original error is kept as :attr:`cause` and
+    logged server-side.
+    """
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(
+            "The channel layer is unavailable; subscribe again later",
+            extensions={"code": "CHANNEL_LAYER_UNAVAILABLE"},
+        )
+        self.cause = cause
 
 
 # The channel state of the operation running in the current context (task).
@@ -124,7 +154,11 @@ class _ChannelState:
 
     def deliver(self, message: dict[str, Any]) -> bool:
         """Hand ``message`` to the listeners of its type; False if there is none."""
-        listeners = self.listeners.get(message.get("type"))  # type: ignore[arg-type]
+        type_ = message.get("type")
+        if type_ == UNSUBSCRIBE_MESSAGE_TYPE:
+            self.unsubscribe(message.get("group"))
+            return True
+        listeners = self.listeners.get(type_)  # type: ignore[arg-type]
         if listeners:
             if len(listeners) == 1:
                 listeners[0]._push(message)
@@ -133,6 +167,20 @@ class _ChannelState:
                     listener._push(message)
             return True
         return False
+
+    def unsubscribe(self, group: Any) -> None:
+        """End the listeners that joined ``group``, as if their block had ended.
+
+        On an operation's channel the message only arrives because that
+        channel is in the group, so when no listener joined it (the group was
+        joined by hand) every listener of the operation ends.
+        """
+        everyone = [listener for same in self.listeners.values() for listener in same]
+        ending = [listener for listener in everyone if group in listener.groups]
+        if not ending and self.is_operation:
+            ending = everyone
+        for listener in ending:
+            listener._close()
 
     def stash(self, message: dict[str, Any]) -> None:
         type_ = message.get("type")
@@ -154,18 +202,28 @@ class _ChannelState:
     async def _read(self) -> None:
         receive = self.layer.receive
         name = self.name
-        try:
-            while True:
+        # A failed read is tried once more at once: a pooled connection that
+        # went stale while the broker restarted fails once, then reconnects;
+        # a broker that is down fails twice.
+        retried = False
+        while True:
+            try:
                 message = await receive(name)
-                if not self.deliver(message):
-                    self.stash(message)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            logger.error("Reading channel %s failed: %r", name, error)
-            for listeners in self.listeners.values():
-                for listener in listeners:
-                    listener._close(error)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if not retried:
+                    retried = True
+                    continue
+                logger.warning("Reading channel %s failed: %r", name, error)
+                failure = ChannelLayerUnavailableError(error)
+                for listeners in self.listeners.values():
+                    for listener in listeners:
+                        listener._close(failure)
+                return
+            retried = False
+            if not self.deliver(message):
+                self.stash(message)
 
     # -- groups ------------------------------------------------------------
     async def join(self, group: str) -> None:
@@ -289,9 +347,17 @@ class OperationScope:
         return self._state.name if self._state is not None else None
 
     async def __aenter__(self) -> OperationScope:
+        """Open the operation's channel.
+
+        Raises:
+            ChannelLayerUnavailableError: the channel layer failed to make one.
+        """
         layer = self.consumer._layer
         if layer is not None:
-            name = await layer.new_channel()
+            try:
+                name = await layer.new_channel()
+            except Exception as error:
+                raise ChannelLayerUnavailableError(error) from None
             self._state = _ChannelState(self.consumer, layer, name, is_operation=True)
         else:
             self._state = None

@@ -24,7 +24,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from . import execution
-from .base import ChannelsConsumer
+from .base import ChannelLayerUnavailableError, ChannelsConsumer
 from .headers import Headers
 from .protocols.graphql_transport_ws import (
     GRAPHQL_TRANSPORT_WS,
@@ -421,6 +421,12 @@ class GraphQLWSConsumer(ChannelsConsumer):
             pass
         except asyncio.CancelledError:
             raise
+        except ChannelLayerUnavailableError as error:
+            # The operation could not get a channel: it fails alone, with an
+            # error the client can act on (subscribe again later).
+            logger.warning("Operation %r: the channel layer failed: %r", operation.id, error.cause)
+            with contextlib.suppress(_ConnectionGone):
+                await self._apply(protocol.errors(operation, [dict(error.formatted)]))
         except Exception as error:
             logger.exception("Operation %r failed", operation.id)
             with contextlib.suppress(_ConnectionGone):
