@@ -19,8 +19,16 @@ NODE_CLIENTS = ROOT / "tests" / "node"
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
+#: The Python versions the package supports (``requires-python``), oldest first.
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+#: ``DJANGO=5.1 nox ...`` tests against that Django release series (the CI matrix sets it).
+DJANGO = os.environ.get("DJANGO", "")
+
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = not IN_CI
+# One interpreter per run: the one nox runs on. The CI matrix runs all of it once per
+# supported Python and Django; `nox -t matrix` runs the package tests on every supported
+# Python installed here.
 nox.options.sessions = ["lint", "typing", "tests", "examples", "docs", "docs-tests"]
 
 PACKAGE_SPEC = f"{PACKAGE}[redis,rabbitmq,testing]"
@@ -37,6 +45,8 @@ def _install(session: nox.Session, *groups: str, editable: bool = True) -> None:
     package = ["-e", PACKAGE_SPEC] if editable else [PACKAGE_SPEC]
     _install_groups_only(session, *groups)
     session.install(*package)
+    if DJANGO:
+        session.install(f"django=={DJANGO}.*")
 
 
 def _node_clients(session: nox.Session) -> None:
@@ -67,13 +77,19 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typing(session: nox.Session) -> None:
-    """mypy --strict on the package."""
-    _install(session, "typing")
-    session.run("mypy")
+    """mypy as the oldest supported Python: strict on the package, its tests and the examples."""
+    _install(session, "typing", "examples")
+    session.run("mypy")  # the package (pyproject.toml's [tool.mypy])
+    # Test folders are not packages and each example has a settings module of its own,
+    # so each is checked in a run of its own.
+    session.run("mypy", "--config-file", str(ROOT / "pyproject.toml"), str(PACKAGE / "tests"),
+                env={"MYPYPATH": os.pathsep.join(str(PACKAGE / "tests" / d) for d in ("", "http", "ws"))})
+    for name in _example_projects():
+        with session.chdir(EXAMPLES / name):
+            session.run("mypy", "--config-file", str(ROOT / "pyproject.toml"), ".", env={"MYPYPATH": "."})
 
 
-@nox.session
-def tests(session: nox.Session) -> None:
+def _tests(session: nox.Session) -> None:
     """Package tests and repository checks, with real services and real clients."""
     _install(session, "test")
     _node_clients(session)
@@ -81,8 +97,16 @@ def tests(session: nox.Session) -> None:
         "pytest",
         str(PACKAGE / "tests"),
         str(ROOT / "tests" / "repo"),
+        "--cov",
+        "--cov-report=term-missing:skip-covered",
         *session.posargs,
     )
+
+
+tests = nox.session(_tests, name="tests")
+# `nox -s tests-3.10`, ..., `nox -s tests-3.13` (all of them: `nox -t matrix`).
+for _python in PYTHONS:
+    nox.session(_tests, python=_python, name=f"tests-{_python}", tags=["matrix"])
 
 
 @nox.session

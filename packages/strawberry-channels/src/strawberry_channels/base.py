@@ -44,6 +44,8 @@ from channels.consumer import AsyncConsumer, get_handler_name
 from channels.exceptions import StopConsumer
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 
+from ._compat import uncancel
+
 __all__ = [
     "DEFAULT_LISTENER_BUFFER_SIZE",
     "ChannelLayerMissingError",
@@ -715,7 +717,7 @@ class ChannelsConsumer(AsyncConsumer):
                 raise
             task = asyncio.current_task()
             if task is not None:
-                task.uncancel()
+                uncancel(task)
             if not isinstance(error, StopConsumer):
                 raise error from None
 
