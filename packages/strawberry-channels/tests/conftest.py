@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ if not settings.configured:
     django.setup()
 
 REPO = Path(__file__).resolve().parents[3]
+# The tutorial's schema modules (gqlchat) are part of the WebSocket tests' schema. Appended,
+# so that nothing of the example project shadows a module of the tests.
+sys.path.append(str(REPO / "examples" / "chat"))
 NODE_CLIENTS = REPO / "tests" / "node"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
