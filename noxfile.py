@@ -79,14 +79,22 @@ def lint(session: nox.Session) -> None:
 def typing(session: nox.Session) -> None:
     """mypy as the oldest supported Python: strict on the package, its tests and the examples."""
     _install(session, "typing", "examples")
+    config = ("--config-file", str(ROOT / "pyproject.toml"))
     session.run("mypy")  # the package (pyproject.toml's [tool.mypy])
-    # Test folders are not packages and each example has a settings module of its own,
-    # so each is checked in a run of its own.
-    session.run("mypy", "--config-file", str(ROOT / "pyproject.toml"), str(PACKAGE / "tests"),
-                env={"MYPYPATH": os.pathsep.join(str(PACKAGE / "tests" / d) for d in ("", "http", "ws"))})
+    # Test folders are not packages and each example has a settings module of its own, so
+    # each is checked in a run of its own, with its import roots as MYPYPATH.
+    tests = PACKAGE / "tests"
+    runs = {
+        tests: [tests, tests / "http", tests / "ws", EXAMPLES / "chat"],
+        ROOT / "tests" / "repo": [],
+        ROOT / "tests" / "docs": [ROOT / "tests" / "docs"],
+    }
+    for folder, paths in runs.items():
+        mypypath = os.pathsep.join(str(path) for path in paths)
+        session.run("mypy", *config, str(folder), env={"MYPYPATH": mypypath})
     for name in _example_projects():
         with session.chdir(EXAMPLES / name):
-            session.run("mypy", "--config-file", str(ROOT / "pyproject.toml"), ".", env={"MYPYPATH": "."})
+            session.run("mypy", *config, ".", env={"MYPYPATH": "."})
 
 
 def _tests(session: nox.Session) -> None:
@@ -103,10 +111,24 @@ def _tests(session: nox.Session) -> None:
     )
 
 
+def _interpreter(version: str) -> str:
+    """Python ``version``: a pyenv installation when there is one, else ``pythonX.Y`` on PATH.
+
+    pyenv's ``pythonX.Y`` shims only work for the versions pyenv has activated, so the
+    interpreter is taken from pyenv's folder directly.
+    """
+    versions = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = sorted(
+        versions.glob(f"{version}.*/bin/python{version}"),
+        key=lambda path: [int(part) for part in path.parts[-3].split(".") if part.isdigit()],
+    )
+    return str(found[-1]) if found else version
+
+
 tests = nox.session(_tests, name="tests")
 # `nox -s tests-3.10`, ..., `nox -s tests-3.13` (all of them: `nox -t matrix`).
 for _python in PYTHONS:
-    nox.session(_tests, python=_python, name=f"tests-{_python}", tags=["matrix"])
+    nox.session(_tests, python=_interpreter(_python), name=f"tests-{_python}", tags=["matrix"])
 
 
 @nox.session

@@ -78,4 +78,6 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
 def empty_channel_layer() -> Iterator[None]:
     """Each test starts with an empty in-memory channel layer: no groups, no messages."""
     yield
-    async_to_sync(get_channel_layer().flush)()
+    layer = get_channel_layer()
+    assert layer is not None
+    async_to_sync(layer.flush)()

@@ -92,7 +92,7 @@ def test_upload_requests_never_crash(
     operations: object, mapping: object, files: list[bytes]
 ) -> None:
     body = b""
-    fields = [
+    fields: list[tuple[str, bytes, str | None]] = [
         ("operations", json.dumps(operations).encode(), None),
         ("map", json.dumps(mapping).encode(), None),
     ]

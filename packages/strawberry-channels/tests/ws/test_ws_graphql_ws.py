@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import pytest
 from channels.layers import InMemoryChannelLayer
@@ -14,7 +15,7 @@ from strawberry_channels.testing import GraphQLWebsocketCommunicator
 pytestmark = pytest.mark.usefixtures("layer")
 
 
-def legacy(application: object = None, **kwargs: object) -> GraphQLWebsocketCommunicator:
+def legacy(application: object = None, **kwargs: Any) -> GraphQLWebsocketCommunicator:
     return client(application, protocol="graphql-ws", **kwargs)
 
 

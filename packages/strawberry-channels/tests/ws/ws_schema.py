@@ -42,11 +42,13 @@ class Query:
 
     @strawberry.field
     def connection_params(self, info: strawberry.Info) -> strawberry.scalars.JSON:
-        return info.context["connection_params"]
+        params: strawberry.scalars.JSON = info.context["connection_params"]
+        return params
 
     @strawberry.field
     def header(self, info: strawberry.Info, name: str) -> str | None:
-        return info.context["ws"].headers.get(name)
+        value: str | None = info.context["ws"].headers.get(name)
+        return value
 
 
 @strawberry.type
