@@ -25,7 +25,8 @@ PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 DJANGO = os.environ.get("DJANGO", "")
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.reuse_existing_virtualenvs = not IN_CI
+# A Django pin gets fresh environments, so that no later run reuses the pinned Django.
+nox.options.reuse_existing_virtualenvs = not IN_CI and not DJANGO
 # One interpreter per run: the one nox runs on. The CI matrix runs all of it once per
 # supported Python and Django; `nox -t matrix` runs the package tests on every supported
 # Python installed here.
@@ -47,6 +48,8 @@ def _install(session: nox.Session, *groups: str, editable: bool = True) -> None:
     session.install(*package)
     if DJANGO:
         session.install(f"django=={DJANGO}.*")
+    else:  # the newest: a reused environment may still hold a DJANGO run's pin
+        session.install("--upgrade", "django")
 
 
 def _node_clients(session: nox.Session) -> None:
