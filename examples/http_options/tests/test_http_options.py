@@ -156,6 +156,7 @@ async def test_live_multipart_subscription_fed_by_the_channel_layer(live_server:
     assert received == [None, {"message": "first"}, {"message": "second"}]
 
 
+# --8<-- [start:live-sse]
 async def test_live_server_sent_events(live_server: str) -> None:
     async with (
         GraphQLHTTPClient(live_server, timeout=10) as client,
@@ -173,3 +174,6 @@ async def test_live_server_sent_events(live_server: str) -> None:
             {"countdown": 1},
             {"countdown": 0},
         ]
+
+
+# --8<-- [end:live-sse]
