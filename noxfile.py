@@ -94,10 +94,14 @@ def typing(session: nox.Session) -> None:
     }
     for folder, paths in runs.items():
         mypypath = os.pathsep.join(str(path) for path in paths)
-        session.run("mypy", *config, str(folder), env={"MYPYPATH": mypypath})
+        cache = ROOT / ".mypy_cache" / folder.relative_to(ROOT).as_posix().replace("/", "-")
+        session.run(
+            "mypy", *config, "--cache-dir", str(cache), str(folder), env={"MYPYPATH": mypypath}
+        )
     for name in _example_projects():
+        cache = ROOT / ".mypy_cache" / f"examples-{name}"
         with session.chdir(EXAMPLES / name):
-            session.run("mypy", *config, ".", env={"MYPYPATH": "."})
+            session.run("mypy", *config, "--cache-dir", str(cache), ".", env={"MYPYPATH": "."})
 
 
 def _tests(session: nox.Session) -> None:

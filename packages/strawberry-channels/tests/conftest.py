@@ -17,6 +17,8 @@ import django
 import pytest
 from django.conf import settings
 
+from strawberry_channels.live_server import free_port
+
 if not settings.configured:
     settings.configure(
         DEBUG=False,
@@ -68,13 +70,6 @@ def redis_url() -> str:
 def rabbitmq_url() -> str:
     require_tcp_service("RabbitMQ", RABBITMQ_HOST, RABBITMQ_PORT)
     return f"amqp://guest:guest@{RABBITMQ_HOST}:{RABBITMQ_PORT}/"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextlib.asynccontextmanager
