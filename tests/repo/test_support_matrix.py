@@ -74,4 +74,7 @@ def test_the_workflow_runs_what_ci_runs() -> None:
     assert "bash .ci/run" in WORKFLOW
     assert "python-version: ${{ matrix.python }}" in WORKFLOW
     assert "DJANGO: ${{ matrix.django }}" in WORKFLOW
-    assert re.search(r"^nox$", (ROOT / ".ci/run").read_text(), re.MULTILINE)
+    ci_run = (ROOT / ".ci/run").read_text()
+    assert re.search(r"^nox$", ci_run, re.MULTILINE)
+    pythons = nox_pythons()
+    assert f"nox -s tests-{pythons[0]} tests-{pythons[-1]}" in ci_run
