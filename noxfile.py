@@ -19,8 +19,17 @@ NODE_CLIENTS = ROOT / "tests" / "node"
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
+#: The Python versions the package supports (``requires-python``), oldest first.
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+#: ``DJANGO=5.1 nox ...`` tests against that Django release series (the CI matrix sets it).
+DJANGO = os.environ.get("DJANGO", "")
+
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.reuse_existing_virtualenvs = not IN_CI
+# A Django pin gets fresh environments, so that no later run reuses the pinned Django.
+nox.options.reuse_existing_virtualenvs = not IN_CI and not DJANGO
+# One interpreter per run: the one nox runs on. The CI matrix runs all of it once per
+# supported Python and Django; `nox -t matrix` runs the package tests on every supported
+# Python installed here.
 nox.options.sessions = ["lint", "typing", "tests", "examples", "docs", "docs-tests"]
 
 PACKAGE_SPEC = f"{PACKAGE}[redis,rabbitmq,testing]"
@@ -37,6 +46,10 @@ def _install(session: nox.Session, *groups: str, editable: bool = True) -> None:
     package = ["-e", PACKAGE_SPEC] if editable else [PACKAGE_SPEC]
     _install_groups_only(session, *groups)
     session.install(*package)
+    if DJANGO:
+        session.install(f"django=={DJANGO}.*")
+    else:  # the newest: a reused environment may still hold a DJANGO run's pin
+        session.install("--upgrade", "django")
 
 
 def _node_clients(session: nox.Session) -> None:
@@ -67,13 +80,31 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typing(session: nox.Session) -> None:
-    """mypy --strict on the package."""
-    _install(session, "typing")
-    session.run("mypy")
+    """mypy as the oldest supported Python: strict on the package, its tests and the examples."""
+    _install(session, "typing", "examples")
+    config = ("--config-file", str(ROOT / "pyproject.toml"))
+    session.run("mypy")  # the package (pyproject.toml's [tool.mypy])
+    # Test folders are not packages and each example has a settings module of its own, so
+    # each is checked in a run of its own, with its import roots as MYPYPATH.
+    tests = PACKAGE / "tests"
+    runs = {
+        tests: [tests, tests / "http", tests / "ws", EXAMPLES / "chat"],
+        ROOT / "tests" / "repo": [],
+        ROOT / "tests" / "docs": [ROOT / "tests" / "docs"],
+    }
+    for folder, paths in runs.items():
+        mypypath = os.pathsep.join(str(path) for path in paths)
+        cache = ROOT / ".mypy_cache" / folder.relative_to(ROOT).as_posix().replace("/", "-")
+        session.run(
+            "mypy", *config, "--cache-dir", str(cache), str(folder), env={"MYPYPATH": mypypath}
+        )
+    for name in _example_projects():
+        cache = ROOT / ".mypy_cache" / f"examples-{name}"
+        with session.chdir(EXAMPLES / name):
+            session.run("mypy", *config, "--cache-dir", str(cache), ".", env={"MYPYPATH": "."})
 
 
-@nox.session
-def tests(session: nox.Session) -> None:
+def _tests(session: nox.Session) -> None:
     """Package tests and repository checks, with real services and real clients."""
     _install(session, "test")
     _node_clients(session)
@@ -81,8 +112,30 @@ def tests(session: nox.Session) -> None:
         "pytest",
         str(PACKAGE / "tests"),
         str(ROOT / "tests" / "repo"),
+        "--cov",
+        "--cov-report=term-missing:skip-covered",
         *session.posargs,
     )
+
+
+def _interpreter(version: str) -> str:
+    """Python ``version``: a pyenv installation when there is one, else ``pythonX.Y`` on PATH.
+
+    pyenv's ``pythonX.Y`` shims only work for the versions pyenv has activated, so the
+    interpreter is taken from pyenv's folder directly.
+    """
+    versions = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = sorted(
+        versions.glob(f"{version}.*/bin/python{version}"),
+        key=lambda path: [int(part) for part in path.parts[-3].split(".") if part.isdigit()],
+    )
+    return str(found[-1]) if found else version
+
+
+tests = nox.session(_tests, name="tests")
+# `nox -s tests-3.10`, ..., `nox -s tests-3.13` (all of them: `nox -t matrix`).
+for _python in PYTHONS:
+    nox.session(_tests, python=_interpreter(_python), name=f"tests-{_python}", tags=["matrix"])
 
 
 @nox.session

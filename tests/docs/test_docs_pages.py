@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import tomllib
 from docs_blocks import (
     DOCS,
     EXAMPLES,
@@ -28,6 +27,11 @@ from docs_blocks import (
     sections,
     shell_commands,
 )
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
 from graphql import build_schema, parse, validate
 
 ALL_BLOCKS = [block for page in pages() for block in blocks(page)]

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from strawberry_channels.testing import setup_django_project
+
 PROJECT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -24,13 +26,7 @@ RABBITMQ_HOST, RABBITMQ_PORT = "127.0.0.1", 5672
 
 os.environ.pop("REDIS_URL", None)
 os.environ.pop("AMQP_URL", None)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
-if str(PROJECT) not in sys.path:
-    sys.path.insert(0, str(PROJECT))
-
-import django  # noqa: E402
-
-django.setup()
+setup_django_project(PROJECT, "mysite.settings")
 
 from asgiref.sync import async_to_sync  # noqa: E402
 from channels.layers import get_channel_layer  # noqa: E402
@@ -94,4 +90,6 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
 def empty_channel_layer() -> Iterator[None]:
     """Each test starts with an empty in-memory channel layer: no groups, no messages."""
     yield
-    async_to_sync(get_channel_layer().flush)()
+    layer = get_channel_layer()
+    assert layer is not None
+    async_to_sync(layer.flush)()

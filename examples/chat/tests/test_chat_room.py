@@ -22,8 +22,8 @@ APPLICATIONS = pytest.mark.parametrize(
 async def get(app: Any, path: str, accept: str = "text/html") -> dict[str, Any]:
     headers = [(b"host", b"127.0.0.1"), (b"accept", accept.encode())]
     communicator = HttpCommunicator(app, "GET", path, headers=headers)
-    response: dict[str, Any] = await communicator.get_response(timeout=10)
-    return response
+    response = await communicator.get_response(timeout=10)
+    return dict(response)
 
 
 @APPLICATIONS
@@ -142,5 +142,6 @@ async def test_room_names_the_layer_refuses_give_a_graphql_error() -> None:
         await client.disconnect()
     assert len(refused) == 1
     assert refused[0].data is None
+    assert refused[0].errors is not None
     assert "Group name must be a valid" in refused[0].errors[0].message
     assert welcome["roomName"] == f"chat_{room}"

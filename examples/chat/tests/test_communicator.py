@@ -44,6 +44,7 @@ async def test_join_chat_rooms_sends_welcome_messages(
     async with aclosing(gql_communicator.subscribe(query=chat_subscription_query)) as results:
         async for result in results:
             assert result.errors is None
+            assert result.data is not None
             data = result.data["joinChatRooms"]
             assert data["currentUser"] == "foo"
             assert "Hello my name is foo!" in data["message"]

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import django
 import pytest
 
-from strawberry_channels.testing import run_server
+from strawberry_channels.testing import live_server_fixture, setup_django_project
 
 PROJECT = Path(__file__).resolve().parents[1]
 DATABASE = Path(tempfile.mkdtemp(prefix="custom-context-")) / "db.sqlite3"
 
 os.environ["EXAMPLE_DATABASE"] = str(DATABASE)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "customcontext.settings")
-sys.path.insert(0, str(PROJECT))
-django.setup()
+setup_django_project(PROJECT, "customcontext.settings")
+
+#: ``customcontext.asgi:application`` served by uvicorn on a free port: yields its base URL.
+live_server = live_server_fixture("customcontext.asgi:application", cwd=PROJECT)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -27,13 +26,6 @@ def _database() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
-
-
-@pytest.fixture
-def live_server() -> Iterator[str]:
-    """Serve ``customcontext.asgi:application`` with uvicorn on a free port; yield its base URL."""
-    with run_server("customcontext.asgi:application", cwd=PROJECT) as url:
-        yield url
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from channels.testing import HttpCommunicator
 from customcontext.asgi import application
@@ -15,7 +16,7 @@ from strawberry_channels.testing import GraphQLWebsocketCommunicator
 
 async def post_graphql(
     query: str, cookie: str | None = None, path: str = "/graphql"
-) -> tuple[int, dict[str, str], dict]:
+) -> tuple[int, dict[str, str], dict[str, Any]]:
     headers = [(b"content-type", b"application/json"), (b"accept", b"application/json")]
     if cookie:
         headers.append((b"cookie", cookie.encode()))

@@ -1,26 +1,12 @@
 """Django set up for the tests, and a live server started in a subprocess."""
 
-from __future__ import annotations
-
-import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import django
-import pytest
-
-from strawberry_channels.testing import run_server
+from strawberry_channels.testing import live_server_fixture, setup_django_project
 
 PROJECT = Path(__file__).resolve().parents[1]
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "customide.settings")
-sys.path.insert(0, str(PROJECT))
-django.setup()
+setup_django_project(PROJECT, "customide.settings")
 
-
-@pytest.fixture
-def live_server() -> Iterator[str]:
-    """Serve ``customide.asgi:application`` with uvicorn on a free port; yield its base URL."""
-    with run_server("customide.asgi:application", cwd=PROJECT) as url:
-        yield url
+#: ``customide.asgi:application`` served by uvicorn on a free port: yields its base URL.
+live_server = live_server_fixture("customide.asgi:application", cwd=PROJECT)

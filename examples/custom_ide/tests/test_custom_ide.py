@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 from channels.testing import HttpCommunicator
@@ -11,11 +12,11 @@ from gql import Client, gql
 from gql.transport.aiohttp import AIOHTTPTransport
 
 
-async def get(path: str, accept: str) -> dict:
+async def get(path: str, accept: str) -> dict[str, Any]:
     communicator = HttpCommunicator(
         application, "GET", path, headers=[(b"accept", accept.encode())]
     )
-    return await communicator.get_response()
+    return dict(await communicator.get_response())
 
 
 async def test_browser_gets_the_playground_page() -> None:

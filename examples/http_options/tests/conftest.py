@@ -1,26 +1,14 @@
 """Django set up for the tests, and a live server started in a subprocess."""
 
-from __future__ import annotations
-
-import os
-import sys
-from collections.abc import Iterator
+# --8<-- [start:conftest]
 from pathlib import Path
 
-import django
-import pytest
-
-from strawberry_channels.testing import run_server
+from strawberry_channels.testing import live_server_fixture, setup_django_project
 
 PROJECT = Path(__file__).resolve().parents[1]
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "httpoptions.settings")
-sys.path.insert(0, str(PROJECT))
-django.setup()
+setup_django_project(PROJECT, "httpoptions.settings")
 
-
-@pytest.fixture
-def live_server() -> Iterator[str]:
-    """Serve ``httpoptions.asgi:application`` with uvicorn on a free port; yield its base URL."""
-    with run_server("httpoptions.asgi:application", cwd=PROJECT) as url:
-        yield url
+#: ``httpoptions.asgi:application`` served by uvicorn on a free port: yields its base URL.
+live_server = live_server_fixture("httpoptions.asgi:application", cwd=PROJECT)
+# --8<-- [end:conftest]

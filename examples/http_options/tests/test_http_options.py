@@ -8,11 +8,12 @@ import io
 import json
 from urllib.parse import urlencode
 
-import httpx
 from channels.testing import HttpCommunicator
 from gql import Client, FileVar, gql
 from gql.transport.aiohttp import AIOHTTPTransport
 from httpoptions.asgi import application
+
+from strawberry_channels.testing import GraphQLHTTPClient, read_sse
 
 BOUNDARY = "example-boundary"
 
@@ -135,41 +136,44 @@ async def test_live_server_queries_and_uploads_with_gql(live_server: str) -> Non
 async def test_live_multipart_subscription_fed_by_the_channel_layer(live_server: str) -> None:
     url = f"{live_server}/graphql"
     received: list[object] = []
+
+    async def subscribe_and_publish() -> None:
+        async with Client(transport=AIOHTTPTransport(url=url)) as subscriber:
+            query = gql("subscription { announcements { message } }")
+            async for item in subscriber.subscribe(query):
+                received.append(item["announcements"])
+                if item["announcements"] is None:
+                    # Listening: publish through the server, whose in-memory layer we share.
+                    async with Client(transport=AIOHTTPTransport(url=url)) as publisher:
+                        for text in ("first", "second"):
+                            announced = gql(f'mutation {{ announce(message: "{text}") }}')
+                            assert await publisher.execute(announced) == {"announce": True}
+                elif len(received) == 3:
+                    break
+
     # Heartbeats come every 15 s: an event must not wait for the next heartbeat to be read.
-    async with asyncio.timeout(10), Client(transport=AIOHTTPTransport(url=url)) as subscriber:
-        async for item in subscriber.subscribe(gql("subscription { announcements { message } }")):
-            received.append(item["announcements"])
-            if item["announcements"] is None:
-                # Listening: publish through the server, whose in-memory layer we share.
-                async with Client(transport=AIOHTTPTransport(url=url)) as publisher:
-                    for text in ("first", "second"):
-                        announced = gql(f'mutation {{ announce(message: "{text}") }}')
-                        assert await publisher.execute(announced) == {"announce": True}
-            elif len(received) == 3:
-                break
+    await asyncio.wait_for(subscribe_and_publish(), 10)
     assert received == [None, {"message": "first"}, {"message": "second"}]
 
 
+# --8<-- [start:live-sse]
 async def test_live_server_sent_events(live_server: str) -> None:
-    events: list[tuple[str, str]] = []
     async with (
-        httpx.AsyncClient(timeout=10) as http,
-        http.stream(
-            "POST",
-            f"{live_server}/graphql",
-            json={"query": "subscription { countdown(start: 2) }"},
-            headers={"Accept": "text/event-stream"},
-        ) as response,
+        GraphQLHTTPClient(live_server, timeout=10) as client,
+        client.stream("subscription { countdown(start: 2) }", protocol="sse") as response,
     ):
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
-        event = ""
-        async for line in response.aiter_lines():
-            if line.startswith("event:"):
-                event = line.removeprefix("event:").strip()
-            elif line.startswith("data:"):
-                events.append((event, line.removeprefix("data:").strip()))
-    assert [name for name, _ in events] == ["next", "next", "next", "complete"]
-    assert [json.loads(data) for _, data in events[:3]] == [
-        {"data": {"countdown": n}} for n in (2, 1, 0)
-    ]
+        events = [event async for event in read_sse(response.aiter_raw())]
+    assert [event.event for event in events] == ["next", "next", "next", "complete"]
+    assert [event.json() for event in events[:3]] == [{"data": {"countdown": n}} for n in (2, 1, 0)]
+    # The client reads the same stream as execution results.
+    async with GraphQLHTTPClient(live_server, timeout=10) as client:
+        results = client.subscribe("subscription { countdown(start: 1) }")
+        assert [result.data async for result in results] == [
+            {"countdown": 1},
+            {"countdown": 0},
+        ]
+
+
+# --8<-- [end:live-sse]

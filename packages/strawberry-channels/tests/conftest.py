@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 import django
 import pytest
 from django.conf import settings
+
+from strawberry_channels.live_server import free_port
 
 if not settings.configured:
     settings.configure(
@@ -33,6 +36,9 @@ if not settings.configured:
     django.setup()
 
 REPO = Path(__file__).resolve().parents[3]
+# The tutorial's schema modules (gqlchat) are part of the WebSocket tests' schema. Appended,
+# so that nothing of the example project shadows a module of the tests.
+sys.path.append(str(REPO / "examples" / "chat"))
 NODE_CLIENTS = REPO / "tests" / "node"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -64,13 +70,6 @@ def redis_url() -> str:
 def rabbitmq_url() -> str:
     require_tcp_service("RabbitMQ", RABBITMQ_HOST, RABBITMQ_PORT)
     return f"amqp://guest:guest@{RABBITMQ_HOST}:{RABBITMQ_PORT}/"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextlib.asynccontextmanager

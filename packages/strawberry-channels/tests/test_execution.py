@@ -140,7 +140,7 @@ async def test_rules_added_by_a_later_extension_are_never_skipped() -> None:
 
     # An extension appended after the cache adds a rule the cached outcome never saw.
     rule, runs = counting_rule()
-    schema.extensions = [*schema.extensions, lambda: AddValidationRules([rule])]
+    schema.extensions = (*schema.extensions, lambda: AddValidationRules([rule]))
     for expected_runs in (1, 2):
         result = await schema.execute(query)
         assert result.data is None

@@ -41,6 +41,7 @@ from channels.consumer import AsyncConsumer, get_handler_name
 from channels.exceptions import StopConsumer
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 
+from ._compat import uncancel
 from .listener import DEFAULT_LISTENER_BUFFER_SIZE, ChannelListener, _settle
 from .operation_channel import (
     UNSUBSCRIBE_MESSAGE_TYPE,
@@ -372,7 +373,7 @@ class ChannelsConsumer(AsyncConsumer):
                 raise
             task = asyncio.current_task()
             if task is not None:
-                task.uncancel()
+                uncancel(task)
             if not isinstance(error, StopConsumer):
                 raise error from None
 

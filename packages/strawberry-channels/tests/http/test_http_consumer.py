@@ -576,12 +576,13 @@ class OrmMutation:
         from django.contrib.auth.models import User
 
         User.objects.create_user(username=username)
-        return User.objects.count()
+        count: int = User.objects.count()
+        return count
 
 
 class SyncOrmConsumer(SyncGraphQLHTTPConsumer):
     def get_context(self, request: ChannelsRequest, response: TemporalResponse) -> dict[str, Any]:
-        context = super().get_context(request, response)
+        context: dict[str, Any] = super().get_context(request, response)
         context["marker"] = f"sync {request.method}"
         return context
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from strawberry_channels.protocols.graphql_http import (
     GRAPHQL_RESPONSE_JSON,
     MULTIPART_MIXED,
     TEXT_HTML,
+    GraphQLRequestParams,
     HTTPError,
     negotiate,
     params_from_json,
@@ -58,11 +60,21 @@ def test_accept_and_content_type_never_fail(header: str) -> None:
     | json_values
 )
 def test_json_params_are_checked_or_refused(body: object) -> None:
+    # The GraphQL-over-HTTP rules: query a string, variables and extensions objects,
+    # operationName a string; absent (null) is allowed for all but query.
+    valid = (
+        isinstance(body, dict)
+        and isinstance(body.get("query"), str)
+        and isinstance(body.get("variables"), (dict, type(None)))
+        and isinstance(body.get("operationName"), (str, type(None)))
+        and isinstance(body.get("extensions"), (dict, type(None)))
+    )
     params = outcome(params_from_json, body)
-    if not isinstance(params, int):
-        assert isinstance(params.query, str)
-        assert params.variables is None or isinstance(params.variables, dict)
-        assert params.operation_name is None or isinstance(params.operation_name, str)
+    if valid:
+        assert isinstance(body, dict)
+        assert params == GraphQLRequestParams(
+            body["query"], body.get("variables"), body.get("operationName"), body.get("extensions")
+        )
     else:
         assert params == 400
 
@@ -72,6 +84,48 @@ def test_json_params_are_checked_or_refused(body: object) -> None:
 def test_query_strings(query_string: bytes | str) -> None:
     result = outcome(params_from_query_string, query_string)
     assert result == 400 or isinstance(result.query, str)
+
+
+INVALID = object()
+
+
+def _json_param(raw: str | None) -> object:
+    """What a JSON query-string parameter decodes to (``INVALID`` when it is no JSON)."""
+    if raw is None or raw == "":
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return INVALID
+
+
+@settings(max_examples=300)
+@given(
+    st.dictionaries(
+        st.sampled_from(["query", "variables", "operationName", "extensions", "x"]),
+        st.text(max_size=8) | json_values.map(json.dumps),
+    )
+)
+def test_query_string_parameters_are_decoded_or_refused(params: dict[str, str]) -> None:
+    variables, extensions = (
+        _json_param(params.get("variables")),
+        _json_param(params.get("extensions")),
+    )
+    valid = (
+        "query" in params
+        and isinstance(variables, (dict, type(None)))
+        and isinstance(extensions, (dict, type(None)))
+    )
+    result = outcome(params_from_query_string, urlencode(params))
+    if valid:
+        assert isinstance(variables, (dict, type(None)))
+        assert isinstance(extensions, (dict, type(None)))
+        operation_name = params.get("operationName") or None
+        assert result == GraphQLRequestParams(
+            params["query"], variables, operation_name, extensions
+        )
+    else:
+        assert result == 400
 
 
 def test_deeply_nested_variables_are_a_400() -> None:
@@ -92,7 +146,7 @@ def test_upload_requests_never_crash(
     operations: object, mapping: object, files: list[bytes]
 ) -> None:
     body = b""
-    fields = [
+    fields: list[tuple[str, bytes, str | None]] = [
         ("operations", json.dumps(operations).encode(), None),
         ("map", json.dumps(mapping).encode(), None),
     ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from gql.transport.aiohttp import AIOHTTPTransport
 from http_schema import make_schema
 
 from strawberry_channels import GraphQLHTTPConsumer
+from strawberry_channels.testing import SSEEvent, read_multipart_mixed, read_sse
 
 MULTIPART_ACCEPT = 'multipart/mixed;subscriptionSpec="1.0", application/json'
 
@@ -46,40 +46,6 @@ async def publish(group: str, text: str, last: bool = False) -> None:
     await layer.group_send(group, {"type": "chat.message", "text": text, "last": last})
 
 
-async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str, str]]:
-    """(event, data) pairs; comments (heartbeats) come out as ("", ":")."""
-    buffer = b""
-    async for chunk in response.aiter_raw():
-        buffer += chunk
-        while b"\n\n" in buffer:
-            block, buffer = buffer.split(b"\n\n", 1)
-            event, data = "", []
-            for line in block.decode().split("\n"):
-                if line.startswith(":"):
-                    event, data = "", [":"]
-                elif line.startswith("event:"):
-                    event = line[6:].strip()
-                elif line.startswith("data:"):
-                    data.append(line[5:].strip())
-            yield event, "\n".join(data)
-
-
-async def multipart_parts(response: httpx.Response) -> AsyncIterator[object]:
-    """Each part's JSON body; the iteration ends at the closing delimiter."""
-    buffer = b""
-    async for chunk in response.aiter_raw():
-        buffer += chunk
-        while True:
-            start = buffer.find(b"\r\n\r\n")
-            end = buffer.find(b"\r\n--graphql", start + 4 if start >= 0 else 0)
-            if start < 0 or end < 0:
-                break
-            yield json.loads(buffer[start + 4 : end])
-            buffer = buffer[end + len(b"\r\n--graphql") :]
-        if buffer.startswith(b"--"):
-            return
-
-
 async def test_sse_subscription_fed_by_group_send() -> None:
     async with (
         serve(streaming_app()) as url,
@@ -93,13 +59,13 @@ async def test_sse_subscription_fed_by_group_send() -> None:
     ):
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
-        events = sse_events(response)
-        assert await anext(events) == ("next", '{"data":{"room":"joined"}}')
+        events = read_sse(response.aiter_raw())
+        assert await anext(events) == SSEEvent("next", '{"data":{"room":"joined"}}')
         await publish("room_sse", "hello")
-        assert await anext(events) == ("next", '{"data":{"room":"hello"}}')
+        assert await anext(events) == SSEEvent("next", '{"data":{"room":"hello"}}')
         await publish("room_sse", "bye", last=True)
-        assert await anext(events) == ("next", '{"data":{"room":"bye"}}')
-        assert await anext(events) == ("complete", "")
+        assert await anext(events) == SSEEvent("next", '{"data":{"room":"bye"}}')
+        assert await anext(events) == SSEEvent("complete", "")
     await until(lambda: not members("room_sse"), "the finished operation left its group")
 
 
@@ -112,10 +78,10 @@ async def test_sse_query_and_validation_errors_are_next_events() -> None:
             headers={"accept": "text/event-stream"},
         ) as response:
             assert response.status_code == 200
-            events = [event async for event in sse_events(response)]
-        assert events[0][0] == "next"
-        assert "Cannot query field 'nope'" in json.loads(events[0][1])["errors"][0]["message"]
-        assert events[1:] == [("complete", "")]
+            events = [event async for event in read_sse(response.aiter_raw())]
+        assert events[0].event == "next"
+        assert "Cannot query field 'nope'" in events[0].json()["errors"][0]["message"]
+        assert events[1:] == [SSEEvent("complete", "")]
 
         async with http.stream(
             "GET",
@@ -123,8 +89,11 @@ async def test_sse_query_and_validation_errors_are_next_events() -> None:
             params={"query": "{ hello }"},
             headers={"accept": "text/event-stream"},
         ) as response:
-            events = [event async for event in sse_events(response)]
-        assert events == [("next", '{"data":{"hello":"Hello world"}}'), ("complete", "")]
+            events = [event async for event in read_sse(response.aiter_raw())]
+        assert events == [
+            SSEEvent("next", '{"data":{"hello":"Hello world"}}'),
+            SSEEvent("complete", ""),
+        ]
 
 
 async def test_multipart_subscription_and_query() -> None:
@@ -139,7 +108,9 @@ async def test_multipart_subscription_and_query() -> None:
             assert response.headers["content-type"] == (
                 "multipart/mixed;boundary=graphql;subscriptionSpec=1.0"
             )
-            parts = [part async for part in multipart_parts(response) if part != {}]
+            parts = [
+                part async for part in read_multipart_mixed(response.aiter_raw()) if part != {}
+            ]
         assert parts == [{"payload": {"data": {"count": 1}}}, {"payload": {"data": {"count": 2}}}]
 
         # A query with the same Accept is an ordinary JSON response.
@@ -154,7 +125,9 @@ async def test_multipart_subscription_and_query() -> None:
             json={"query": "{ hello }"},
             headers={"accept": 'multipart/mixed;subscriptionSpec="1.0"'},
         ) as response:
-            parts = [part async for part in multipart_parts(response) if part != {}]
+            parts = [
+                part async for part in read_multipart_mixed(response.aiter_raw()) if part != {}
+            ]
         assert parts == [{"payload": {"data": {"hello": "Hello world"}}}]
 
 
@@ -198,17 +171,22 @@ async def test_heartbeats_while_waiting(protocol: str) -> None:
         ) as response,
     ):
         items: AsyncIterator[object] = (
-            sse_events(response) if protocol == "sse" else multipart_parts(response)
+            read_sse(response.aiter_raw(), comments=True)
+            if protocol == "sse"
+            else read_multipart_mixed(response.aiter_raw())
         )
-        heartbeat = ("", ":") if protocol == "sse" else {}
+        heartbeat: object = SSEEvent("", "", "") if protocol == "sse" else {}
         seen = [await anext(items)]
         while seen[-1] != heartbeat:
             seen.append(await anext(items))
         await publish(f"room_beat_{protocol}", "after beats", last=True)
         rest = [item async for item in items if item != heartbeat]
     if protocol == "sse":
-        assert seen[0] == ("next", '{"data":{"room":"joined"}}')
-        assert rest == [("next", '{"data":{"room":"after beats"}}'), ("complete", "")]
+        assert seen[0] == SSEEvent("next", '{"data":{"room":"joined"}}')
+        assert rest == [
+            SSEEvent("next", '{"data":{"room":"after beats"}}'),
+            SSEEvent("complete", ""),
+        ]
     else:
         assert seen[0] == {"payload": {"data": {"room": "joined"}}}
         assert rest == [{"payload": {"data": {"room": "after beats"}}}]
@@ -313,11 +291,11 @@ async def test_stream_headers_from_temporal_response_and_failures_end_the_stream
             headers={"accept": "text/event-stream"},
         ) as response:
             assert response.headers["x-stream"] == "yes"
-            events = [event async for event in sse_events(response)]
+            events = [event async for event in read_sse(response.aiter_raw())]
         assert events == [
-            ("next", '{"data":{"count":1}}'),
-            ("next", '{"errors":[{"message":"Internal server error"}]}'),
-            ("complete", ""),
+            SSEEvent("next", '{"data":{"count":1}}'),
+            SSEEvent("next", '{"errors":[{"message":"Internal server error"}]}'),
+            SSEEvent("complete", ""),
         ]
         async with http.stream(
             "POST",
@@ -325,7 +303,9 @@ async def test_stream_headers_from_temporal_response_and_failures_end_the_stream
             json={"query": "subscription { count(to: 3) }"},
             headers={"accept": MULTIPART_ACCEPT},
         ) as response:
-            parts = [part async for part in multipart_parts(response) if part != {}]
+            parts = [
+                part async for part in read_multipart_mixed(response.aiter_raw()) if part != {}
+            ]
         assert parts == [
             {"payload": {"data": {"count": 1}}},
             {"payload": None, "errors": [{"message": "Internal server error"}]},
@@ -386,5 +366,5 @@ async def test_plain_queries_use_no_channel_layer(monkeypatch: pytest.MonkeyPatc
             headers={"accept": "text/event-stream"},
         ) as response,
     ):
-        _ = [event async for event in sse_events(response)]
+        _ = [event async for event in read_sse(response.aiter_raw())]
     assert len(created) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from strawberry import UNSET
 
@@ -27,7 +29,7 @@ def subscribe(id: str = "1", query: str = "{ a }") -> dict[str, object]:
     return {"type": "subscribe", "id": id, "payload": {"query": query}}
 
 
-def close_code(actions: list[object]) -> int:
+def close_code(actions: Sequence[object]) -> int:
     closes = [a for a in actions if isinstance(a, Close)]
     assert len(closes) == 1, actions
     return closes[0].code

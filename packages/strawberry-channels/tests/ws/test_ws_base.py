@@ -234,7 +234,14 @@ async def test_consumer_without_own_channel_points_to_operation_scope(
         async with consumer.listen_to_channel("t"):
             pass  # pragma: no cover
     async with consumer.operation_scope():
-        assert consumer.channel_name
+        # Inside a scope the name is a real channel of the layer: what is sent to it is read
+        # by the scope's listener.
+        name = consumer.channel_name
+        layer.require_valid_channel_name(name)
+        async with consumer.listen_to_channel("t") as messages:
+            await layer.send(name, {"type": "t", "text": "to the scope's channel"})
+            received = await asyncio.wait_for(anext(aiter(messages)), 5)
+        assert received == {"type": "t", "text": "to the scope's channel"}
 
 
 async def test_scopes_of_concurrent_tasks_do_not_mix(layer: InMemoryChannelLayer) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 
 import pytest
+from channels.layers import InMemoryChannelLayer
 from ws_helpers import app, client, layer_fixture  # noqa: F401
 
 from strawberry_channels.testing import GraphQLWebsocketCommunicator
@@ -12,7 +15,7 @@ from strawberry_channels.testing import GraphQLWebsocketCommunicator
 pytestmark = pytest.mark.usefixtures("layer")
 
 
-def legacy(application: object = None, **kwargs: object) -> GraphQLWebsocketCommunicator:
+def legacy(application: object = None, **kwargs: Any) -> GraphQLWebsocketCommunicator:
     return client(application, protocol="graphql-ws", **kwargs)
 
 
@@ -38,12 +41,22 @@ async def test_wire_format_data_then_complete() -> None:
         assert await ws.receive_json_from() == {"type": "complete", "id": "q"}
 
 
-async def test_start_before_init_is_refused_and_not_executed() -> None:
+async def test_start_before_init_is_refused_and_not_executed(layer: InMemoryChannelLayer) -> None:
+    # A witness in the room's group sees every message the mutation sends.
+    witness = await layer.new_channel()
+    await layer.group_add("chat_x", witness)
+    mutation = 'mutation { sendChatMessage(room: {roomName: "x"}, message: "early") }'
     ws = legacy()
     assert await ws.connect() == (True, "graphql-ws")
-    await ws.start('mutation { sendChatMessage(room: {roomName: "x"}, message: "m") }')
+    await ws.start(mutation)
     await ws.expect_close(4401)
-    await ws.disconnect()
+    await ws.disconnect()  # waits for the application to end: nothing is left running
+    assert witness not in layer.channels, "the refused mutation ran"
+    # The witness does see the same mutation once the connection is acknowledged.
+    async with legacy() as ws:
+        assert (await ws.execute(mutation.replace("early", "late"))).errors is None
+    message = await asyncio.wait_for(layer.receive(witness), 5)
+    assert message["message"] == "late"
 
 
 async def test_validation_error_is_error_message() -> None:

@@ -131,10 +131,13 @@ async def test_client_vanishing_mid_stream_leaves_nothing_and_logs_nothing(
     layer: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     import websockets
+    from websockets.typing import Subprotocol
 
     caplog.set_level(logging.DEBUG)
     async with serve(GraphQLProtocolTypeRouter(schema)) as url:
-        async with websockets.connect(ws_url(url), subprotocols=["graphql-transport-ws"]) as socket:
+        async with websockets.connect(
+            ws_url(url), subprotocols=[Subprotocol("graphql-transport-ws")]
+        ) as socket:
             await socket.send(json.dumps({"type": "connection_init"}))
             assert json.loads(await socket.recv())["type"] == "connection_ack"
             for id_, query in [

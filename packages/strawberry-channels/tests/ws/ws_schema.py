@@ -1,15 +1,20 @@
-"""Schemas for the WebSocket tests: the spec's chat tutorial plus probes."""
+"""Schemas for the WebSocket tests: the tutorial's chat schema plus probes.
+
+The tutorial's types, ``sendChatMessage`` and ``joinChatRooms`` are imported from the
+chat example (``examples/chat/gqlchat``, on ``sys.path`` through ``conftest.py``), so
+the package is tested against the very code the docs show.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import threading
 from collections.abc import AsyncGenerator
 from typing import Any
 
 import strawberry
-from channels.layers import get_channel_layer
+from gqlchat.mutation import Mutation
+from gqlchat.subscription import Subscription as TutorialSubscription
+from gqlchat.types import ChatRoom, ChatRoomMessage
 from strawberry.permission import BasePermission
 
 # Consumers seen by resolvers, so tests can inspect them after the fact.
@@ -25,18 +30,6 @@ class Deny(BasePermission):
         return False
 
 
-@strawberry.input
-class ChatRoom:
-    room_name: str
-
-
-@strawberry.type
-class ChatRoomMessage:
-    room_name: str
-    current_user: str
-    message: str
-
-
 @strawberry.type
 class Query:
     @strawberry.field
@@ -49,73 +42,18 @@ class Query:
 
     @strawberry.field
     def connection_params(self, info: strawberry.Info) -> strawberry.scalars.JSON:
-        return info.context["connection_params"]
+        params: strawberry.scalars.JSON = info.context["connection_params"]
+        return params
 
     @strawberry.field
     def header(self, info: strawberry.Info, name: str) -> str | None:
-        return info.context["ws"].headers.get(name)
+        value: str | None = info.context["ws"].headers.get(name)
+        return value
 
 
 @strawberry.type
-class Mutation:
-    # The spec's tutorial mutation, unchanged.
-    @strawberry.mutation
-    async def send_chat_message(
-        self,
-        info: strawberry.Info,
-        room: ChatRoom,
-        message: str,
-    ) -> None:
-        channel_layer = get_channel_layer()
-        await channel_layer.group_send(
-            f"chat_{room.room_name}",
-            {
-                "type": "chat.message",
-                "room_id": f"chat_{room.room_name}",
-                "message": message,
-            },
-        )
-
-
-@strawberry.type
-class Subscription:
-    # The spec's tutorial subscription, unchanged.
-    @strawberry.subscription
-    async def join_chat_rooms(
-        self,
-        info: strawberry.Info,
-        rooms: list[ChatRoom],
-        user: str,
-    ) -> AsyncGenerator[ChatRoomMessage, None]:
-        """Join and subscribe to message sent to the given rooms."""
-        ws = info.context["ws"]
-        channel_layer = ws.channel_layer
-
-        room_ids = [f"chat_{room.room_name}" for room in rooms]
-
-        for room in room_ids:
-            # Join room group
-            await channel_layer.group_add(room, ws.channel_name)
-
-        for room in room_ids:
-            await channel_layer.group_send(
-                room,
-                {
-                    "type": "chat.message",
-                    "room_id": room,
-                    "message": f"process: {os.getpid()} thread: {threading.current_thread().name}"
-                    f" -> Hello my name is {user}!",
-                },
-            )
-
-        async with ws.listen_to_channel("chat.message", groups=room_ids) as cm:
-            async for message in cm:
-                if message["room_id"] in room_ids:
-                    yield ChatRoomMessage(
-                        room_name=message["room_id"],
-                        message=message["message"],
-                        current_user=user,
-                    )
+class Subscription(TutorialSubscription):
+    # joinChatRooms comes from the tutorial.
 
     # The spec's "Confirming GraphQL Subscriptions" variant.
     @strawberry.subscription
