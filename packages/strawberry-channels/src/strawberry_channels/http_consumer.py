@@ -18,6 +18,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -27,7 +28,7 @@ from strawberry.types.graphql import OperationType
 
 from .base import ChannelsConsumer
 from .execution import install_document_cache
-from .ide import GRAPHQL_IDES, GraphQL_IDE, render_ide_page
+from .ide import ASSET_PARAMETER, GRAPHQL_IDES, GraphQL_IDE, ide_asset, render_ide_page
 from .protocols.graphql_http import (
     APPLICATION_GRAPHQL,
     APPLICATION_JSON,
@@ -196,6 +197,9 @@ class _BaseHTTPConsumer(ChannelsConsumer):
         )
 
         if method == "GET":
+            if asset_name := _asset_name(scope):
+                await self._send_response(self._ide_asset(asset_name, headers), send)
+                return
             if negotiate(accept, _IDE_OFFERS) == TEXT_HTML:
                 if self.graphql_ide is None and not type(self)._overrides_ide():
                     raise HTTPError(404, "The GraphQL IDE is disabled")
@@ -362,6 +366,22 @@ class _BaseHTTPConsumer(ChannelsConsumer):
     ) -> None:
         raise HTTPError(400, "Streaming is not supported by this consumer")
 
+    def _ide_asset(self, name: str, headers: Mapping[str, str]) -> ChannelsResponse:
+        """One of the default IDE's files (``?asset=``), only those in the manifest."""
+        asset = ide_asset(name) if self.graphql_ide is not None else None
+        if asset is None:
+            raise HTTPError(404, "No such IDE asset")
+        etag = f'"{asset.sha256}"'
+        cache = {
+            # The name carries the version: the content behind a URL never changes.
+            "cache-control": "public, max-age=31536000, immutable",
+            "etag": etag,
+            "x-content-type-options": "nosniff",
+        }
+        if headers.get("if-none-match") == etag:
+            return ChannelsResponse(b"", 304, asset.content_type, cache)
+        return ChannelsResponse(asset.content, 200, asset.content_type, cache)
+
     def _default_ide(self, request: ChannelsRequest) -> ChannelsResponse:
         if self.graphql_ide is None:
             raise HTTPError(404, "The GraphQL IDE is disabled")
@@ -374,6 +394,14 @@ class _BaseHTTPConsumer(ChannelsConsumer):
             encode_json=lambda data: _as_bytes(self.encode_json(data)).decode(),
         )
         return ChannelsResponse(content=html, content_type="text/html; charset=utf-8")
+
+
+def _asset_name(scope: Scope) -> str | None:
+    query_string: bytes = scope.get("query_string", b"")
+    if not query_string.startswith(ASSET_PARAMETER.encode() + b"="):
+        return None  # the common case, decided without parsing
+    values = parse_qs(query_string.decode("latin-1")).get(ASSET_PARAMETER)
+    return values[0] if values else None
 
 
 def _as_bytes(data: str | bytes) -> bytes:
