@@ -5,8 +5,11 @@ One process works out of the box with the in-memory channel layer. Set
 channel layer between several server processes.
 """
 
+# --8<-- [start:imports]
 import os
 from pathlib import Path
+
+# --8<-- [end:imports]
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
