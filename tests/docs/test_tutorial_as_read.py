@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from docs_blocks import EXAMPLES, ROOT, Block, blocks, shell_commands
+from docs_blocks import EXAMPLES, Block, blocks, shell_commands
 from rendered import nav_pages, rendered
 
 CHAT = EXAMPLES / "chat"
