@@ -348,12 +348,16 @@ def test_nav_lists_every_page() -> None:
 def test_the_checks_can_fail(tmp_path: Path) -> None:
     assert {"docs", "docs-tests", "examples"} <= nox_sessions()
     assert "redis" in known_requirements()["strawberry-channels"]
+    check_command(["pip", "install", "./packages/strawberry-channels[redis]"], ROOT, "self-test")
     for bad in (
         ["nox", "-s", "no-such-session"],
         ["pip", "install", "strawberry-channels[nope]"],
         ["pip", "install", "left-pad"],
         ["cd", "examples/no-such-example"],
         ["uvicorn", "nowhere.asgi:application"],
+        ["pip", "install", "./packages/no-such-package"],
+        ["pip", "install", "./packages/strawberry-channels[nope]"],
+        ["pip", "install", "dist/strawberry_channels-9.9.9-py3-none-any.whl"],
         ["rm", "-rf", "/"],
     ):
         with pytest.raises(AssertionError):
