@@ -109,6 +109,7 @@ def example_files(example: Path) -> list[str]:
         for path in example.rglob("*")
         if path.is_file()
         and not {"tests", "__pycache__"} & set(path.relative_to(example).parts)
+        and not any(part.startswith(".") for part in path.relative_to(example).parts)
         and path.suffix not in {".pyc", ".sqlite3"}
     )
 
