@@ -6,8 +6,14 @@
 
 from __future__ import annotations
 
+import argparse
+import hashlib
+import json
 import os
 import shutil
+import socket
+import tarfile
+import tempfile
 from pathlib import Path
 
 import nox
@@ -33,6 +39,15 @@ nox.options.reuse_existing_virtualenvs = not IN_CI and not DJANGO
 nox.options.sessions = ["lint", "typing", "tests", "examples", "docs", "docs-tests"]
 
 PACKAGE_SPEC = f"{PACKAGE}[redis,rabbitmq,testing]"
+IDE_VENDOR = PACKAGE / "src" / "strawberry_channels" / "static" / "vendor"
+
+#: The IDE's browser assets served by the package (`nox -s ide-assets` fetches them from npm):
+#: package -> (pinned version, files to keep from the npm tarball's `package/` folder).
+IDE_ASSETS = {
+    "react": ("18.3.1", ["umd/react.production.min.js", "LICENSE"]),
+    "react-dom": ("18.3.1", ["umd/react-dom.production.min.js", "LICENSE"]),
+    "graphiql": ("3.9.0", ["graphiql.min.js", "graphiql.min.css", "LICENSE"]),
+}
 
 
 def _install_groups_only(session: nox.Session, *groups: str) -> None:
@@ -180,18 +195,99 @@ def docs_tests(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Serve the tutorial chat example on http://127.0.0.1:8000 (in-memory channel layer)."""
-    _install(session, "examples")
+    """Serve the tutorial chat example (`-- --port N --host H`; default 127.0.0.1:8000)."""
+    parser = argparse.ArgumentParser(prog="nox -s demo --", description=demo.__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    options = parser.parse_args(session.posargs)
+    family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # fail only on a listener
+        try:
+            probe.bind((options.host, options.port))
+        except OSError as error:
+            session.error(
+                f"cannot listen on {options.host} port {options.port}: {error.strerror}; "
+                "pick another with `nox -s demo -- --port N`"
+            )
+    # Serving needs the package, daphne (runserver's ASGI server) and channels-redis for
+    # REDIS_URL: not the test stack.
+    session.install(f"{PACKAGE}[redis,daphne]")
     session.chdir(EXAMPLES / "chat")
     session.run("python", "manage.py", "migrate", "--noinput")
+    address = (
+        f"[{options.host}]:{options.port}"
+        if family == socket.AF_INET6
+        else (f"{options.host}:{options.port}")
+    )
+    session.log(
+        f"serving the chat on http://{address}/chat/ and the IDE on http://{address}/graphql"
+    )
     session.run(
         "python",
         "manage.py",
         "runserver",
-        "127.0.0.1:8000",
-        *session.posargs,
+        *(["-6"] if family == socket.AF_INET6 else []),
+        address,
         env={"REDIS_URL": os.environ.get("REDIS_URL", "")},
     )
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build the package's sdist and wheel into dist/ (`pip install dist/*.whl` installs it)."""
+    session.install("build>=1.2")
+    dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", str(dist), str(PACKAGE))
+    wheel = sorted(dist.glob("*.whl"))
+    if len(wheel) != 1 or not sorted(dist.glob("*.tar.gz")):
+        session.error(f"expected one wheel and one sdist in {dist}")
+    session.log(f"built {', '.join(p.name for p in sorted(dist.iterdir()))}")
+
+
+@nox.session(name="ide-assets", python=False)
+def ide_assets(session: nox.Session) -> None:
+    """Fetch the IDE's pinned npm assets into the package's static/vendor/, with a manifest."""
+    if shutil.which("npm") is None:
+        session.error("npm is required to fetch the IDE assets")
+    manifest: dict[str, object] = {"packages": {}, "files": {}}
+    shutil.rmtree(IDE_VENDOR, ignore_errors=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, (version, wanted) in IDE_ASSETS.items():
+            session.run(
+                "npm", "pack", f"{name}@{version}", "--silent", "--pack-destination", scratch,
+                external=True,
+            )  # fmt: skip
+            tarball = Path(scratch) / f"{name}-{version}.tgz"
+            target = IDE_VENDOR / name
+            target.mkdir(parents=True)
+            with tarfile.open(tarball) as archive:
+                for member in wanted:
+                    data = archive.extractfile(f"package/{member}")
+                    if data is None:
+                        session.error(f"{name}@{version} has no {member}")
+                    content = data.read()
+                    (target / Path(member).name).write_bytes(content)
+                    if Path(member).name == "LICENSE":
+                        continue
+                    key = f"{name}@{version}/{Path(member).name}"
+                    manifest["files"][key] = {  # type: ignore[index]
+                        "package": name,
+                        "path": f"{name}/{Path(member).name}",
+                        "sha256": hashlib.sha256(content).hexdigest(),
+                        "size": len(content),
+                    }
+            manifest["packages"][name] = {  # type: ignore[index]
+                "version": version,
+                "license_file": f"{name}/LICENSE",
+                "tarball": f"https://registry.npmjs.org/{name}/-/{name}-{version}.tgz",
+                "tarball_sha256": hashlib.sha256(tarball.read_bytes()).hexdigest(),
+            }
+    (IDE_VENDOR / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    session.log(f"wrote {IDE_VENDOR / 'manifest.json'}")
 
 
 @nox.session

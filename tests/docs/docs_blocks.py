@@ -39,6 +39,7 @@ _BARE_SNIPPET = re.compile(r"^\s*;?--8<--")
 _SECTION = re.compile(r"--8<-- \[(?P<kind>start|end):(?P<name>[\w-]+)\]")
 _TITLE = re.compile(r'title="(?P<title>[^"]*)"')
 _SCHEMA_HINT = re.compile(r"<!--\s*graphql-schema:\s*(?P<example>\S+)\s+(?P<spec>\S+)\s*-->")
+_MARK = re.compile(r"<!--\s*docs-test:\s*(?P<mark>[\w-]+)\s*-->")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +52,8 @@ class Block:
     info: str
     body: str
     schema_hint: tuple[str, str] | None = None
+    #: Set by a `<!-- docs-test: <mark> -->` comment just before the block.
+    mark: str | None = None
 
     @property
     def where(self) -> str:
@@ -60,6 +63,11 @@ class Block:
     def title(self) -> str | None:
         found = _TITLE.search(self.info)
         return found["title"] if found else None
+
+    @property
+    def hl_lines(self) -> str | None:
+        found = re.search(r'hl_lines="(?P<lines>[^"]*)"', self.info)
+        return found["lines"] if found else None
 
     @property
     def includes(self) -> list[str]:
@@ -102,10 +110,13 @@ def blocks(page: Path) -> Iterator[Block]:
     lines = page.read_text(encoding="utf-8").splitlines()
     index = 0
     hint: tuple[str, str] | None = None
+    mark: str | None = None
     while index < len(lines):
         line = lines[index]
         if found := _SCHEMA_HINT.search(line):
             hint = (found["example"], found["spec"])
+        if found := _MARK.search(line):
+            mark = found["mark"]
         opening = _FENCE_OPEN.match(line)
         if not opening:
             index += 1
@@ -123,8 +134,8 @@ def blocks(page: Path) -> Iterator[Block]:
         index += 1  # the closing fence
         language = info.split()[0].lstrip(".").lower() if info else ""
         language = language.split("{")[0]
-        yield Block(page, start + 1, language, info, "\n".join(body) + "\n", hint)
-        hint = None
+        yield Block(page, start + 1, language, info, "\n".join(body) + "\n", hint, mark)
+        hint = mark = None
 
 
 def includes(page: Path) -> Iterator[Include]:

@@ -55,6 +55,7 @@ NOT_EXECUTED = {
     "redis-server": "a service the reader runs; the tests use the Redis at 127.0.0.1:6379",
     "docker": "starts a service container; not available in every environment",
     "npm": "installs the JavaScript clients of tests/node, checked by their lockfile",
+    "git": "a clone of this repository is where the docs tests run",
 }
 
 LANGUAGES = {"python", "graphql", "shell", "bash", "sh", "console"}
@@ -125,7 +126,8 @@ def test_example_project_layout(example: Path) -> None:
 def test_block_is_included_or_runnable(block: Block) -> None:
     targets = block.includes
     if targets:
-        assert len(targets) == 1, f"{block.where}: one include per block"
+        files = {target.split(":")[0] for target in targets}
+        assert len(files) == 1, f"{block.where}: the includes of a block name one file"
         assert block.title == targets[0].split(":")[0], (
             f'{block.where}: give the block title="{targets[0].split(":")[0]}"'
         )
@@ -139,8 +141,14 @@ def test_block_is_included_or_runnable(block: Block) -> None:
 
 PYTHON_BLOCKS = [b for b in ALL_BLOCKS if b.language == "python" and not b.includes]
 GRAPHQL_BLOCKS = [b for b in ALL_BLOCKS if b.language == "graphql" and not b.includes]
+#: Shell blocks the tutorial tests (`test_tutorial_as_read.py`) run instead of checking.
+RUN_BY_TUTORIAL_TESTS = {"tutorial-start"}
 SHELL_BLOCKS = [
-    b for b in ALL_BLOCKS if b.language in {"shell", "bash", "sh", "console"} and not b.includes
+    b
+    for b in ALL_BLOCKS
+    if b.language in {"shell", "bash", "sh", "console"}
+    and not b.includes
+    and b.mark not in RUN_BY_TUTORIAL_TESTS
 ]
 
 
@@ -245,6 +253,26 @@ def known_requirements() -> dict[str, set[str]]:
     return known
 
 
+def _local_requirement(requirement: str, cwd: Path, where: str) -> str:
+    """`./packages/<dir>[extras]` or `dist/<wheel>[extras]` as `<name>[extras]`."""
+    path, _, extras = requirement.partition("[")
+    extras = f"[{extras}" if extras else ""
+    package = tomllib.loads(
+        (ROOT / "packages/strawberry-channels/pyproject.toml").read_text(encoding="utf-8")
+    )["project"]
+    if path.startswith("dist/"):
+        # Made by `nox -s build`: the wheel of the package's current version.
+        wheel = f"dist/{package['name'].replace('-', '_')}-{package['version']}-py3-none-any.whl"
+        assert cwd == ROOT, f"{where}: {path} is relative to the repository's root"
+        assert path == wheel, f"{where}: `nox -s build` makes {wheel}, not {path}"
+        assert "build" in nox_sessions()
+        return f"{package['name']}{extras}"
+    folder = (cwd / path).resolve()
+    assert (folder / "pyproject.toml").is_file(), f"{where}: no Python project at {path}"
+    name = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return f"{name['name']}{extras}"
+
+
 def check_command(words: list[str], cwd: Path, where: str) -> Path:
     """Check one shell command; return the working directory after it."""
     program = words[0]
@@ -268,6 +296,8 @@ def check_command(words: list[str], cwd: Path, where: str) -> Path:
         for requirement in arguments:
             if requirement.startswith("-"):
                 continue
+            if requirement.startswith(("./", "dist/")):
+                requirement = _local_requirement(requirement, cwd, where)
             name, extras = _normalise(requirement)
             known = known_requirements()
             assert name in known, f"{where}: {name} is not a dependency of the project"
@@ -322,12 +352,16 @@ def test_nav_lists_every_page() -> None:
 def test_the_checks_can_fail(tmp_path: Path) -> None:
     assert {"docs", "docs-tests", "examples"} <= nox_sessions()
     assert "redis" in known_requirements()["strawberry-channels"]
+    check_command(["pip", "install", "./packages/strawberry-channels[redis]"], ROOT, "self-test")
     for bad in (
         ["nox", "-s", "no-such-session"],
         ["pip", "install", "strawberry-channels[nope]"],
         ["pip", "install", "left-pad"],
         ["cd", "examples/no-such-example"],
         ["uvicorn", "nowhere.asgi:application"],
+        ["pip", "install", "./packages/no-such-package"],
+        ["pip", "install", "./packages/strawberry-channels[nope]"],
+        ["pip", "install", "dist/strawberry_channels-9.9.9-py3-none-any.whl"],
         ["rm", "-rf", "/"],
     ):
         with pytest.raises(AssertionError):

@@ -5,6 +5,7 @@ The one change for GraphQL: every message sent to the room group carries a
 tell which room a message belongs to.
 """
 
+# --8<-- [start:consumer]
 import json
 import os
 import threading
@@ -27,7 +28,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         await self.channel_layer.group_discard(self.room_group_name, self.channel_name)
 
-    # --8<-- [start:receive]
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         message = parse_message(text_data)
         if message is None:
@@ -41,8 +41,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 f" -> {message}",
             },
         )
-
-    # --8<-- [end:receive]
 
     async def chat_message(self, event: dict[str, Any]) -> None:
         """A message for the room, from this page, another page or a GraphQL client."""
@@ -59,3 +57,6 @@ def parse_message(text_data: str | None) -> str | None:
         return None
     message = data.get("message") if isinstance(data, dict) else None
     return message if isinstance(message, str) and message else None
+
+
+# --8<-- [end:consumer]

@@ -1,10 +1,10 @@
 """Views of the chat app: plain Django, rendered by templates."""
 
+# --8<-- [start:views]
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 
-# --8<-- [start:views]
 def index(request: HttpRequest) -> HttpResponse:
     """Ask for a room name, then go to that room's page."""
     return render(request, "chat/index.html")

@@ -5,6 +5,7 @@ the subscription's type becomes ``ChatRoomMessage | None`` and it yields ``None`
 as soon as it listens to the channel layer.
 """
 
+# --8<-- [start:subscription]
 import os
 import threading
 from collections.abc import AsyncGenerator
@@ -16,7 +17,6 @@ from gqlchat.schema import Query
 from gqlchat.types import ChatRoom, ChatRoomMessage
 
 
-# --8<-- [start:subscription]
 @strawberry.type
 class Subscription:
     @strawberry.subscription
@@ -58,7 +58,5 @@ class Subscription:
                     )
 
 
-# --8<-- [end:subscription]
-
-
 confirming_schema = strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription)
+# --8<-- [end:subscription]

@@ -6,8 +6,11 @@ channel layer between several server processes, or ``AMQP_URL`` (for example
 ``amqp://guest:guest@127.0.0.1:5672``) to share a RabbitMQ one.
 """
 
+# --8<-- [start:imports]
 import os
 from pathlib import Path
+
+# --8<-- [end:imports]
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -36,6 +36,8 @@ async def test_pages_are_served_by_django(app: Any) -> None:
     assert room["status"] == 200
     assert b'<script id="room-name" type="application/json">"room1"</script>' in room["body"]
     assert b"<script src" not in room["body"]  # nothing loaded from elsewhere
+    for page in (index, room):  # the docs include these templates: no snippet markers shown
+        assert b"--8<--" not in page["body"]
 
     assert (await get(app, "/chat/not%20a%20room/"))["status"] == 404
     home = await get(app, "/")

@@ -1,5 +1,6 @@
 """The two consumers, changed only in what ``get_context`` returns."""
 
+# --8<-- [start:consumers]
 from __future__ import annotations
 
 from typing import Any
@@ -15,7 +16,6 @@ from strawberry_channels import (
 from .context import HTTPContext, WebSocketContext
 
 
-# --8<-- [start:consumers]
 class ContextHTTPConsumer(GraphQLHTTPConsumer):
     async def get_context(
         self, request: ChannelsRequest, response: TemporalResponse

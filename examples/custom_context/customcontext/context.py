@@ -1,5 +1,6 @@
 """Context objects handed to resolvers as ``info.context``, one per transport."""
 
+# --8<-- [start:scope-helpers]
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,7 +13,6 @@ from django.contrib.sessions.backends.base import SessionBase
 from strawberry_channels import ChannelsConsumer, ChannelsRequest, TemporalResponse
 
 
-# --8<-- [start:scope-helpers]
 def user_from_scope(scope: dict[str, Any]) -> AbstractBaseUser | AnonymousUser:
     """The user Channels' AuthMiddlewareStack put in the scope, or an anonymous one."""
     return scope.get("user") or AnonymousUser()

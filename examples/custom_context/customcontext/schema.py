@@ -1,5 +1,6 @@
 """Resolvers that read the typed context instead of dictionary keys."""
 
+# --8<-- [start:query]
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
@@ -17,7 +18,6 @@ def display_name(user: object) -> str:
     return "anonymous"
 
 
-# --8<-- [start:query]
 @strawberry.type
 class Query:
     @strawberry.field

@@ -1,12 +1,12 @@
 """A second endpoint whose resolvers use the Django ORM directly, served synchronously."""
 
+# --8<-- [start:sync-schema]
 from __future__ import annotations
 
 import strawberry
 from django.contrib.auth.models import User
 
 
-# --8<-- [start:sync-schema]
 @strawberry.type
 class Member:
     username: str

@@ -1,5 +1,6 @@
 """An HTTP consumer that serves its own page instead of the bundled IDEs."""
 
+# --8<-- [start:consumer]
 from __future__ import annotations
 
 from django.template.loader import render_to_string
@@ -7,7 +8,6 @@ from django.template.loader import render_to_string
 from strawberry_channels import ChannelsRequest, ChannelsResponse, GraphQLHTTPConsumer
 
 
-# --8<-- [start:consumer]
 class PlaygroundHTTPConsumer(GraphQLHTTPConsumer):
     async def render_graphql_ide(self, request: ChannelsRequest) -> ChannelsResponse:
         page = render_to_string(

@@ -1,6 +1,7 @@
 """ASGI entry point: one HTTP consumer with every HTTP option switched on."""
 
 # ruff: noqa: E402 (the schema is imported once Django is set up)
+# --8<-- [start:consumer]
 import os
 
 from django.core.asgi import get_asgi_application
@@ -8,7 +9,6 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "httpoptions.settings")
 django_asgi_app = get_asgi_application()
 
-# --8<-- [start:consumer]
 from channels.routing import ProtocolTypeRouter, URLRouter
 from django.urls import re_path
 

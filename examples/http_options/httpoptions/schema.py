@@ -1,5 +1,6 @@
 """Queries, uploads and a subscription fed by the channel layer, all served over HTTP."""
 
+# --8<-- [start:uploads]
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +21,6 @@ class Query:
         return f"Hello, {name}!"
 
 
-# --8<-- [start:uploads]
 @strawberry.type
 class StoredFile:
     name: str

@@ -1,7 +1,9 @@
 """Settings of the http_options example: no database; Redis when REDIS_URL is set."""
 
+# --8<-- [start:imports]
 import os
 
+# --8<-- [end:imports]
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "http-options-example-not-secret")
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]

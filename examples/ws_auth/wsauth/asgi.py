@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP to the stock consumer, WebSockets to the password-checking one."""
 
 # ruff: noqa: E402 (the schema is imported once Django is set up)
+# --8<-- [start:routing]
 import os
 
 from django.core.asgi import get_asgi_application
@@ -8,7 +9,6 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wsauth.settings")
 django_asgi_app = get_asgi_application()
 
-# --8<-- [start:routing]
 from channels.routing import ProtocolTypeRouter, URLRouter
 from django.urls import re_path
 

@@ -1,5 +1,6 @@
 """A WebSocket consumer that checks the client's connection params before acknowledging."""
 
+# --8<-- [start:consumer]
 from __future__ import annotations
 
 import hmac
@@ -18,7 +19,6 @@ def password_matches(candidate: object) -> bool:
     return hmac.compare_digest(candidate.encode(), expected)
 
 
-# --8<-- [start:consumer]
 class PasswordWSConsumer(GraphQLWSConsumer):
     async def on_ws_connect(
         self, context: dict[str, object]

@@ -1,5 +1,6 @@
 """A schema whose resolvers read the connection params the consumer accepted."""
 
+# --8<-- [start:schema]
 from __future__ import annotations
 
 import asyncio
@@ -8,7 +9,6 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 
-# --8<-- [start:schema]
 @strawberry.type
 class Query:
     @strawberry.field

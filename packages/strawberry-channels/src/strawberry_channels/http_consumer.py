@@ -29,7 +29,7 @@ from . import execution
 from .base import ChannelsConsumer
 from .headers import Headers
 from .http_stream import write_stream
-from .ide import GRAPHQL_IDES, GraphQL_IDE, render_ide_page
+from .ide import GRAPHQL_IDES, GraphQL_IDE, ide_asset, render_ide_page
 from .protocols.graphql_http import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
@@ -42,6 +42,7 @@ from .protocols.graphql_http import (
 from .protocols.http_planner import (
     JSON_OFFERS,
     HTTPOptions,
+    ServeAsset,
     ServeIDE,
     Stream,
     StreamProtocol,
@@ -206,7 +207,9 @@ class _BaseHTTPConsumer(ChannelsConsumer):
         )
         if isinstance(plan, HTTPError):
             raise plan
-        if isinstance(plan, ServeIDE):
+        if isinstance(plan, ServeAsset):
+            await self._send_response(self._ide_asset(plan.name, headers), send)
+        elif isinstance(plan, ServeIDE):
             await self._send_response(await self._render_ide(request), send)
         elif isinstance(plan, Stream):
             await self._stream(request, plan, receive, send)
@@ -226,6 +229,22 @@ class _BaseHTTPConsumer(ChannelsConsumer):
             )
 
     # -- responses -------------------------------------------------------------------
+
+    def _ide_asset(self, name: str, headers: Mapping[str, str]) -> ChannelsResponse:
+        """One of the default IDE's files (``?asset=``), only those in the manifest."""
+        asset = ide_asset(name) if self.graphql_ide is not None else None
+        if asset is None:
+            raise HTTPError(404, "No such IDE asset")
+        etag = f'"{asset.sha256}"'
+        cache = {
+            # The name carries the version: the content behind a URL never changes.
+            "cache-control": "public, max-age=31536000, immutable",
+            "etag": etag,
+            "x-content-type-options": "nosniff",
+        }
+        if headers.get("if-none-match") == etag:
+            return ChannelsResponse(b"", 304, asset.content_type, cache)
+        return ChannelsResponse(asset.content, 200, asset.content_type, cache)
 
     async def _send(
         self,

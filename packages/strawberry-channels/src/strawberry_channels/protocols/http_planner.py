@@ -6,7 +6,8 @@ The HTTP consumer asks twice:
    the answer is :class:`ReadBody` (with the size limit that applies) or an
    :class:`~strawberry_channels.protocols.graphql_http.HTTPError`;
 2. :func:`plan_request` with the method, headers, query string, body and
-   :class:`HTTPOptions`: the answer is :class:`ServeIDE`, :class:`Execute`
+   :class:`HTTPOptions`: the answer is :class:`ServeIDE`, :class:`ServeAsset`
+   (one of the default IDE's files, ``?asset=<name>``), :class:`Execute`
    (one JSON response), :class:`Stream` (a streamed response with its
    :class:`~strawberry_channels.protocols.stream_encoder.StreamEncoder`) or an
    ``HTTPError``.
@@ -20,6 +21,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from typing import Literal
+from urllib.parse import parse_qs
 
 from strawberry.types.graphql import OperationType
 
@@ -44,17 +46,22 @@ from .sse import SSEEncoder
 from .stream_encoder import StreamEncoder
 
 __all__ = [
+    "ASSET_PARAMETER",
     "JSON_OFFERS",
     "Execute",
     "HTTPOptions",
     "Plan",
     "ReadBody",
+    "ServeAsset",
     "ServeIDE",
     "Stream",
     "StreamProtocol",
     "plan_head",
     "plan_request",
 ]
+
+#: The query-string parameter that names one of the default IDE's files.
+ASSET_PARAMETER = "asset"
 
 #: The HTTP streaming protocols that can serve subscriptions.
 StreamProtocol = Literal["sse", "multipart"]
@@ -116,6 +123,13 @@ class ServeIDE:
 
 
 @dataclasses.dataclass(frozen=True)
+class ServeAsset:
+    """Answer with the default IDE's file ``name`` (``404`` unless it is a known one)."""
+
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Execute:
     """Run the operation and answer one JSON response of ``media_type``.
 
@@ -155,7 +169,7 @@ class Stream:
     encoder: StreamEncoder
 
 
-Plan = ServeIDE | Execute | Stream | HTTPError
+Plan = ServeIDE | ServeAsset | Execute | Stream | HTTPError
 
 
 def plan_head(
@@ -198,6 +212,9 @@ def plan_request(
     """
     accept = headers.get("accept")
     if method == "GET":
+        asset = _asset_name(query_string)
+        if asset is not None:
+            return ServeAsset(asset)
         if negotiate(accept, _IDE_OFFERS) == TEXT_HTML:
             if not options.ide_available:
                 return HTTPError(404, "The GraphQL IDE is disabled")
@@ -278,3 +295,12 @@ def _post_params(
     if not media:
         raise HTTPError(415, "The request has no Content-Type: use application/json")
     raise HTTPError(415, f"Unsupported Content-Type {media!r}: use application/json")
+
+
+def _asset_name(query_string: bytes | str) -> str | None:
+    if isinstance(query_string, bytes):
+        query_string = query_string.decode("latin-1")
+    if not query_string.startswith(ASSET_PARAMETER + "="):
+        return None  # the common case, decided without parsing
+    values = parse_qs(query_string).get(ASSET_PARAMETER)
+    return values[0] if values else ""
