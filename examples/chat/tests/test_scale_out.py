@@ -91,8 +91,9 @@ def uvicorn_workers(port: int, env: dict[str, str]) -> Iterator[str]:
 async def subscribed_socket(base_url: str, room: str) -> tuple[Any, int]:
     """A graphql-transport-ws socket joined to ``room``, and the pid of the worker serving it."""
     socket = await websockets.connect(
-        ws_url(base_url, "/graphql"), subprotocols=["graphql-transport-ws"]
-    )  # type: ignore[list-item]
+        ws_url(base_url, "/graphql"),
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+    )
     await socket.send(json.dumps({"type": "connection_init"}))
     assert json.loads(await asyncio.wait_for(socket.recv(), WAIT))["type"] == "connection_ack"
     await socket.send(

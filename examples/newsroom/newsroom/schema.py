@@ -1,5 +1,6 @@
 """Subscribe to a desk; save articles; end a desk's subscriptions."""
 
+# --8<-- [start:subscription]
 from collections.abc import AsyncGenerator
 
 import strawberry
@@ -33,7 +34,6 @@ class Mutation:
         return article.pk
 
 
-# --8<-- [start:subscription]
 @strawberry.type
 class Subscription:
     @strawberry.subscription

@@ -6,8 +6,11 @@ subscriptions in other processes only through a shared channel layer: set
 in-memory layer serves one process.
 """
 
+# --8<-- [start:imports]
 import os
 from pathlib import Path
+
+# --8<-- [end:imports]
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 import websockets
-from conftest import free_port, unavailable
+from conftest import unavailable
 
-from strawberry_channels.testing import ServerKind, run_server
+from strawberry_channels.testing import ServerKind, free_port, run_server
 
 HERE = Path(__file__).resolve().parent
 APPLICATION = "layer_app:application"

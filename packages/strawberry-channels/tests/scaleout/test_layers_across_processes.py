@@ -72,7 +72,7 @@ async def test_three_processes_share_subscriptions(layer: tuple[str, str]) -> No
                 else:
                     await asyncio.to_thread(broadcast_sync, group, message, alias=alias)
             finally:
-                used = channel_layers.backends.pop(alias)
+                used: Any = channel_layers.backends.pop(alias)
                 if kind == "rabbitmq":
                     await used.close()
             assert await on_a.next_text() == "from sync code"

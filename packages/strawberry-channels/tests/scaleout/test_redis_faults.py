@@ -28,7 +28,6 @@ from typing import Any
 
 import pytest
 import redis.asyncio
-from conftest import free_port
 from scaleout_helpers import (
     LISTEN,
     PUBLISH,
@@ -42,6 +41,8 @@ from scaleout_helpers import (
     sse_listen,
     unique,
 )
+
+from strawberry_channels.testing import free_port
 
 CODE = "CHANNEL_LAYER_UNAVAILABLE"
 

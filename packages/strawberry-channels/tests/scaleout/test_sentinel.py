@@ -107,7 +107,7 @@ async def test_sentinel_configuration_and_failover(tmp_path: Path, layer: str) -
                 watcher = redis.asyncio.Redis(port=sentinel.port)
                 try:
                     for _ in range(WAIT * 10):
-                        address = await watcher.execute_command(
+                        address = await watcher.execute_command(  # type: ignore[no-untyped-call]
                             "SENTINEL", "get-master-addr-by-name", MASTER
                         )
                         if int(address[1]) == replica.port:

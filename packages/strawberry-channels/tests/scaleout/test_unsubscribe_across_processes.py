@@ -103,4 +103,5 @@ async def test_unsubscribe_ends_every_transport_in_every_process(redis_url: str)
             layer: Any = channel_layers[alias]
             connection = layer.connection(layer.consistent_hash(room))
             assert await connection.zcard(layer._group_key(room)) == 0
-    await channel_layers.backends.pop(alias).close_pools()
+    closing: Any = channel_layers.backends.pop(alias)
+    await closing.close_pools()

@@ -303,4 +303,4 @@ def _asset_name(query_string: bytes | str) -> str | None:
     if not query_string.startswith(ASSET_PARAMETER + "="):
         return None  # the common case, decided without parsing
     values = parse_qs(query_string).get(ASSET_PARAMETER)
-    return values[0] if values else ""
+    return values[0] if values else None
