@@ -26,8 +26,10 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from .base import ChannelsConsumer
+from .compiled_execution import install_compiled_execution
 from .execution import install_document_cache
 from .ide import GRAPHQL_IDES, GraphQL_IDE, render_ide_page
+from .json_codec import encode_json_bytes
 from .protocols.graphql_http import (
     APPLICATION_GRAPHQL,
     APPLICATION_JSON,
@@ -71,7 +73,6 @@ _CONTENT_TYPES = {
     APPLICATION_JSON: b"application/json",
     GRAPHQL_RESPONSE_JSON: b"application/graphql-response+json",
 }
-_ENCODER = json.JSONEncoder(separators=(",", ":"))
 _GET_TYPES = (OperationType.QUERY,)
 _POST_TYPES = (OperationType.QUERY, OperationType.MUTATION)
 
@@ -121,6 +122,7 @@ class _BaseHTTPConsumer(ChannelsConsumer):
         self.heartbeat_interval = heartbeat_interval
         self.subscriptions_path = subscriptions_path
         self.document_cache = install_document_cache(schema)
+        install_compiled_execution(schema)
 
     # -- overridable JSON hooks -------------------------------------------------
 
@@ -130,7 +132,7 @@ class _BaseHTTPConsumer(ChannelsConsumer):
 
     def encode_json(self, data: object) -> str | bytes:
         """Encode a response body."""
-        return _ENCODER.encode(data)
+        return encode_json_bytes(data)
 
     # -- ASGI ----------------------------------------------------------------------
 

@@ -25,7 +25,9 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from .base import ChannelsConsumer
+from .compiled_execution import install_compiled_execution
 from .execution import install_document_cache
+from .json_codec import encode_json_bytes
 from .protocols.graphql_transport_ws import (
     GRAPHQL_TRANSPORT_WS,
     Action,
@@ -63,8 +65,6 @@ GRAPHQL_WS_PROTOCOL = GRAPHQL_WS
 DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
 
 _SINGLE_RESULT = (OperationType.QUERY, OperationType.MUTATION)
-# One compact encoder for every message (json.dumps with options builds one per call).
-_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class _ConnectionGone(Exception):
@@ -162,6 +162,7 @@ class GraphQLWSConsumer(ChannelsConsumer):
             raise ValueError(f"Unknown subscription protocols: {sorted(unknown)}")
         self.schema = schema
         self.document_cache = install_document_cache(schema)
+        install_compiled_execution(schema)
         self.debug = debug
         self.keep_alive = keep_alive
         self.keep_alive_interval = keep_alive_interval
@@ -213,7 +214,7 @@ class GraphQLWSConsumer(ChannelsConsumer):
 
     def encode_json(self, data: object) -> str | bytes:
         """Encode one message."""
-        return _encode(data)
+        return encode_json_bytes(data)
 
     # -- handshake -------------------------------------------------------------
     @property
