@@ -7,6 +7,12 @@ Moving from Strawberry's own integration is a change of import:
 from __future__ import annotations
 
 from .base import ChannelLayerMissingError, ChannelListener, ChannelsConsumer, OperationScope
+from .compiled_execution import (
+    CompiledExecution,
+    CompiledExecutionStats,
+    disable_compiled_execution,
+    install_compiled_execution,
+)
 from .execution import DocumentCache, install_document_cache
 from .http_consumer import GraphQLHTTPConsumer, SyncGraphQLHTTPConsumer
 from .request import ChannelsRequest, ChannelsResponse, TemporalResponse
@@ -21,6 +27,8 @@ __all__ = [
     "ChannelsConsumer",
     "ChannelsRequest",
     "ChannelsResponse",
+    "CompiledExecution",
+    "CompiledExecutionStats",
     "DocumentCache",
     "GraphQLHTTPConsumer",
     "GraphQLProtocolTypeRouter",
@@ -28,5 +36,7 @@ __all__ = [
     "OperationScope",
     "SyncGraphQLHTTPConsumer",
     "TemporalResponse",
+    "disable_compiled_execution",
+    "install_compiled_execution",
     "install_document_cache",
 ]
