@@ -64,6 +64,7 @@ from graphql import (
     VariableNode,
 )
 from graphql.execution.collect_fields import FieldDetails, collect_fields, collect_subfields
+from graphql.execution.executor import CollectedErrors
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 if TYPE_CHECKING:
@@ -447,7 +448,13 @@ class CompiledExecutorMixin:
         )
 
     def build_per_event_executor(self: Any, payload: Any) -> Any:
-        executor = super().build_per_event_executor(payload)  # type: ignore[misc]
+        # What graphql-core's Executor.build_per_event_executor does (a shallow
+        # copy with the event as root value and its own errors), without the
+        # generic copy protocol; tests compare the two.
+        executor = object.__new__(type(self))
+        executor.__dict__.update(self.__dict__)
+        executor.root_value = payload
+        executor.collected_errors = CollectedErrors()
         # graphql-core 3.3 shares this memo between the events of a subscription
         # and adds an entry per event; a fresh one per event keeps memory flat.
         executor._relevant_sub_fields = {}

@@ -366,3 +366,32 @@ async def test_subscription_events_with_errors() -> None:
     assert any(errors for _data, errors in streams[0])
     assert state.stats.compiled_runs >= 6
     assert state.stats.handed_back >= 6
+
+
+def test_per_event_executor_matches_graphql_cores_copy() -> None:
+    """Our per-event executor is graphql-core's shallow copy, with a memo of its own;
+    this fails if graphql-core changes what build_per_event_executor does."""
+    from graphql import parse
+    from graphql.execution.executor import CollectedErrors, Executor
+
+    schema = strawberry.Schema(query=Query, subscription=Subscription)
+    install_compiled_execution(schema)
+    executor_class = schema.execution_context_class
+    executor = executor_class.build(
+        schema._schema, parse("subscription { events(count: 1) { seq } }")
+    )
+    assert not isinstance(executor, list)
+    payload = object()
+    ours = executor.build_per_event_executor(payload)
+    theirs = Executor.build_per_event_executor(executor, payload)
+    assert type(ours) is type(theirs)
+    assert ours.root_value is theirs.root_value is payload
+    assert isinstance(ours.collected_errors, CollectedErrors)
+    assert ours.collected_errors is not executor.collected_errors
+    assert ours._relevant_sub_fields == {}
+    assert ours._relevant_sub_fields is not executor._relevant_sub_fields
+    assert theirs._relevant_sub_fields is executor._relevant_sub_fields  # the upstream sharing
+    private = {"collected_errors", "_relevant_sub_fields", "_sc_root", "_sc_outcome", "_sc_skip"}
+    assert {k: v for k, v in vars(ours).items() if k not in private} == {
+        k: v for k, v in vars(theirs).items() if k not in private
+    }
