@@ -58,7 +58,6 @@ from graphql import (
     GraphQLString,
     InlineFragmentNode,
     OperationDefinitionNode,
-    OperationType,
     SelectionSetNode,
     Undefined,
     VariableNode,
@@ -204,16 +203,18 @@ def _skip_include_variables(
                 if name not in seen_fragments and name in fragments:
                     seen_fragments.add(name)
                     stack.append(fragments[name].selection_set)
-            elif isinstance(selection, (InlineFragmentNode, FieldNode)):
-                if selection.selection_set is not None:
-                    stack.append(selection.selection_set)
+            elif (
+                isinstance(selection, (InlineFragmentNode, FieldNode))
+                and selection.selection_set is not None
+            ):
+                stack.append(selection.selection_set)
     return tuple(sorted(names))
 
 
 class _Generator:
     """Writes the Python source of one compiled subtree."""
 
-    def __init__(self, executor: Executor, state: CompiledExecution) -> None:
+    def __init__(self, executor: Executor[Any], state: CompiledExecution) -> None:
         self.executor = executor
         self.state = state
         self.lines: list[str] = []
@@ -360,12 +361,12 @@ class _Generator:
     def function(self, name: str) -> Callable[[Any], Any]:
         source = f"def {name}(v0):\n" + "\n".join(self.lines) + "\n    return r0\n"
         code = compile(source, f"<compiled {name}>", "exec")
-        exec(code, self.namespace)  # noqa: S102 - the source is generated from the schema
+        exec(code, self.namespace)
         function: Callable[[Any], Any] = self.namespace[name]
         return function
 
 
-def _middleware_reason(executor: Executor) -> str | None:
+def _middleware_reason(executor: Executor[Any]) -> str | None:
     manager = executor.middleware_manager
     if manager is not None and manager.middlewares:
         return "schema extension with a resolve hook or custom directives"
@@ -422,7 +423,7 @@ class CompiledExecutorMixin:
             state._store(key, entry)
         return entry[0]
 
-    def complete_value(  # noqa: PLR0913, PLR0917
+    def complete_value(
         self: Any,
         return_type: Any,
         field_details_list: Any,
@@ -438,7 +439,7 @@ class CompiledExecutorMixin:
                 stats = self._compiled.stats
                 try:
                     completed = plan(result)
-                except Exception:  # noqa: BLE001 - graphql-core reports it, exactly
+                except Exception:
                     stats.handed_back += 1
                 else:
                     stats.compiled_runs += 1
@@ -519,7 +520,7 @@ class CompiledExecutorMixin:
             stats = self._compiled.stats
             try:
                 data = root(self.root_value)
-            except Exception:  # noqa: BLE001 - graphql-core reports it, exactly
+            except Exception:
                 stats.handed_back += 1
             else:
                 stats.compiled_runs += 1
@@ -553,7 +554,7 @@ def install_compiled_execution(
     """
     current = schema.execution_context_class
     if isinstance(current, type) and _is_compiled(current):
-        state: CompiledExecution = current._compiled  # type: ignore[attr-defined]
+        state: CompiledExecution = current._compiled  # type: ignore[union-attr]
         return state
     if getattr(schema, "_strawberry_channels_compiled_off", False):
         return None

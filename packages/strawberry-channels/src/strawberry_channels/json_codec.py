@@ -31,6 +31,7 @@ def encode_json_stdlib(data: object) -> bytes:
     return _stdlib_encode(data).encode()
 
 
+orjson: Any
 try:
     import orjson
 except ImportError:  # pragma: no cover - depends on the environment
@@ -45,7 +46,8 @@ if orjson is not None:
     def encode_json_bytes(data: object) -> bytes:
         """Encode ``data`` as compact UTF-8 JSON."""
         try:
-            return _dumps(data, option=_OPTIONS)
+            encoded: bytes = _dumps(data, option=_OPTIONS)
+            return encoded
         except TypeError:
             return encode_json_stdlib(data)
 

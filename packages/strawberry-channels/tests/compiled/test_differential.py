@@ -295,7 +295,5 @@ async def test_every_scalar_edge_at_every_depth() -> None:
                 def root(value: Any = value) -> Obj:
                     return Obj(root=Obj(a=value, b=[1, value], c=Obj(a=value)))
 
-                expected, actual = await both(
-                    plain, compiled, "{ root { a b c { a } } }", root
-                )
+                expected, actual = await both(plain, compiled, "{ root { a b c { a } } }", root)
                 assert actual == expected, (scalar, non_null, value)

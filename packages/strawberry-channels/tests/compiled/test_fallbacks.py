@@ -162,7 +162,9 @@ async def test_is_type_of_is_left_to_graphql_core() -> None:
 async def test_subtrees_below_a_fallback_still_run_compiled() -> None:
     plain, compiled, state = PAIR
     runs = state.stats.compiled_runs
-    expected, actual = await both(plain, compiled, "{ nodes { n counted { n } leaves { n } } }", good_root)
+    expected, actual = await both(
+        plain, compiled, "{ nodes { n counted { n } leaves { n } } }", good_root
+    )
     assert actual == expected
     # counted { n } and leaves { n } are compiled under each of the 3 nodes.
     assert state.stats.compiled_runs - runs == 6
@@ -170,7 +172,7 @@ async def test_subtrees_below_a_fallback_still_run_compiled() -> None:
 
 @pytest.mark.parametrize("make_root", [good_root, bad_root])
 async def test_custom_resolvers_are_called_once(make_root: Any) -> None:
-    plain, compiled, state = PAIR
+    plain, compiled, _state = PAIR
     query = "{ nodes { leaf { n s } counted { n } leaves { n } kind } }"
     counts = []
     for schema in (plain, compiled):
@@ -183,14 +185,16 @@ async def test_custom_resolvers_are_called_once(make_root: Any) -> None:
 async def test_errors_hand_the_value_back() -> None:
     plain, compiled, state = PAIR
     handed = state.stats.handed_back
-    expected, actual = await both(plain, compiled, "{ plain { n } nodes { leaf { n } leaves { n s } } }", bad_root)
+    expected, actual = await both(
+        plain, compiled, "{ plain { n } nodes { leaf { n } leaves { n s } } }", bad_root
+    )
     assert actual == expected
     assert expected[1]  # there are errors, located by graphql-core
     assert state.stats.handed_back > handed
 
 
 async def test_awaitable_and_exception_values() -> None:
-    plain, compiled, state = PAIR
+    plain, compiled, _state = PAIR
 
     def root() -> Obj:
         async def later() -> int:
@@ -223,7 +227,9 @@ async def test_schema_extension_with_resolve_hook_runs_on_graphql_core() -> None
     class Tag(SchemaExtension):
         def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
             result = _next(root, info, *args, **kwargs)
-            return result * 10 if isinstance(result, int) and not isinstance(result, bool) else result
+            return (
+                result * 10 if isinstance(result, int) and not isinstance(result, bool) else result
+            )
 
     plain, compiled, state = schema_pair(query=Query, extensions=[Tag])
     expected, actual = await both(plain, compiled, "{ plain { n } }", good_root)
@@ -247,14 +253,14 @@ async def test_custom_directive_runs_on_graphql_core() -> None:
 
 async def test_introspection_matches() -> None:
     plain, compiled, _state = PAIR
-    query = "{ __schema { queryType { name } } __type(name: \"Leaf\") { name fields { name } } }"
+    query = '{ __schema { queryType { name } } __type(name: "Leaf") { name fields { name } } }'
     expected, actual = await both(plain, compiled, query)
     assert actual == expected
 
 
 @pytest.mark.parametrize(("a", "b"), [(True, True), (True, False), (False, True), (False, False)])
 async def test_skip_include_variables_compile_per_outcome(a: bool, b: bool) -> None:
-    plain, compiled, state = PAIR
+    plain, compiled, _state = PAIR
     query = (
         "query Q($a: Boolean!, $b: Boolean!) { plain { n @include(if: $a) "
         "...F @skip(if: $b) } } fragment F on Leaf { s n }"
