@@ -94,6 +94,7 @@ _BUILTIN_CHECKS: dict[int, str] = {
 }
 _SKIP_INCLUDE = frozenset({"skip", "include"})
 _MAX_SAFE_TYPES = 1024
+_NOTHING: Any = object()
 
 
 class _Bail(Exception):
@@ -432,15 +433,25 @@ class CompiledExecutorMixin:
         result: Any,
         position_context: Any,
     ) -> Any:
-        named = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
-        if not isinstance(named, (GraphQLScalarType, GraphQLEnumType)):
+        non_null = isinstance(return_type, GraphQLNonNull)
+        named = return_type.of_type if non_null else return_type
+        handed = self.__dict__.get("_sc_handed", _NOTHING)
+        if handed is not _NOTHING:
+            self._sc_handed = _NOTHING
+            if handed is result:
+                # graphql-core completing the inner type of a non-null value just
+                # handed back: the same plan would fail the same way.
+                named = None
+        if named is not None and not isinstance(named, (GraphQLScalarType, GraphQLEnumType)):
             plan = self._plan(return_type, field_details_list)
             if plan is not None:
                 stats = self._compiled.stats
                 try:
                     completed = plan(result)
-                except Exception:
+                except Exception:  # graphql-core completes it again and reports exactly
                     stats.handed_back += 1
+                    if non_null:
+                        self._sc_handed = result
                 else:
                     stats.compiled_runs += 1
                     return completed

@@ -401,3 +401,39 @@ def test_per_event_executor_matches_graphql_cores_copy() -> None:
     assert {k: v for k, v in vars(ours).items() if k not in private} == {
         k: v for k, v in vars(theirs).items() if k not in private
     }
+
+
+@strawberry.type
+class WithProperty:
+    n: int
+
+
+class Source:
+    """A source whose ``n`` is a property; the third one raises."""
+
+    reads = 0
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+    @property
+    def n(self) -> int:
+        Source.reads += 1
+        if self.i == 2:
+            raise LookupError("no n here")
+        return self.i
+
+
+@strawberry.type
+class PropertyQuery:
+    items: list[WithProperty]
+
+
+async def test_raising_properties_are_reported_like_graphql_core() -> None:
+    plain, compiled, state = schema_pair(query=PropertyQuery)
+    expected, actual = await both(
+        plain, compiled, "{ items { n } }", lambda: Obj(items=[Source(i) for i in range(4)])
+    )
+    assert actual == expected
+    assert expected[1] == [("no n here", ["items", 2, "n"], [(1, 11)])]
+    assert state.stats.handed_back == 2  # the list, then the one item (not each wrapper)
