@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import enum
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -437,3 +438,12 @@ async def test_raising_properties_are_reported_like_graphql_core() -> None:
     assert actual == expected
     assert expected[1] == [("no n here", ["items", 2, "n"], [(1, 11)])]
     assert state.stats.handed_back == 2  # the list, then the one item (not each wrapper)
+
+
+async def test_decisions_are_logged(caplog: pytest.LogCaptureFixture) -> None:
+    plain, compiled, state = schema_pair(query=Query)
+    with caplog.at_level(logging.DEBUG, logger="strawberry_channels.compiled"):
+        await both(plain, compiled, "{ plain { n } nodes { counted { n } } }", good_root)
+    messages = [record.getMessage() for record in caplog.records]
+    assert any(m.startswith("compiled [Leaf!]!") for m in messages), messages
+    assert any("Node.counted" in m and "custom resolver" in m for m in messages), messages
