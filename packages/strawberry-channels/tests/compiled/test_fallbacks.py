@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import enum
+import logging
 from collections.abc import AsyncGenerator
 from typing import Any
 
