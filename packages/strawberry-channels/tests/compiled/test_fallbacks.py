@@ -441,7 +441,7 @@ async def test_raising_properties_are_reported_like_graphql_core() -> None:
 
 
 async def test_decisions_are_logged(caplog: pytest.LogCaptureFixture) -> None:
-    plain, compiled, state = schema_pair(query=Query)
+    plain, compiled, _state = schema_pair(query=Query)
     with caplog.at_level(logging.DEBUG, logger="strawberry_channels.compiled"):
         await both(plain, compiled, "{ plain { n } nodes { counted { n } } }", good_root)
     messages = [record.getMessage() for record in caplog.records]
