@@ -472,7 +472,11 @@ class CompiledExecutorMixin:
         executor._relevant_sub_fields = {}
         root = self.__dict__.get("_sc_root")
         if root is None:
-            root = self._subscription_root() or False
+            try:
+                root = self._subscription_root() or False
+            except Exception:  # never let planning break a subscription
+                logger.debug("subscription root not compiled", exc_info=True)
+                root = False
             self._sc_root = root
             executor._sc_root = root
         return executor
