@@ -294,6 +294,7 @@ def ide_assets(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks against strawberry.channels and a raw consumer (`-- --quick`: short run)."""
     _install(session, "bench")
+    session.install("-e", f"{PACKAGE}[orjson]")  # the fast JSON backend, as deployments use it
     session.install("--upgrade", "strawberry-graphql")  # measure against the latest release
     session.run("python", str(ROOT / "benchmarks" / "run.py"), *session.posargs)
 

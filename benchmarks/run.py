@@ -85,7 +85,8 @@ def scenarios(quick: bool) -> list[Scenario]:
             "HTTP list query (100 objects)",
             "req/s",
             "http",
-            1.5,
+            8.0,
+            0.6,
             params={"query": LIST, "seconds": http_seconds},
         ),
         Scenario(
@@ -93,7 +94,7 @@ def scenarios(quick: bool) -> list[Scenario]:
             "WebSocket stream",
             "msgs/s",
             "stream",
-            1.5,
+            3.0,
             params={"n": 2000 if quick else 50000},
         ),
         Scenario(
@@ -101,8 +102,8 @@ def scenarios(quick: bool) -> list[Scenario]:
             f"Fan-out {k}x{m}, in-memory layer",
             "msgs/s",
             "fanout",
-            2.0,
-            0.6,
+            2.5,
+            0.9,
             params={"k": k, "m": m},
         ),
         Scenario(
@@ -123,11 +124,20 @@ def scenarios(quick: bool) -> list[Scenario]:
             params={"n": 300 if quick else 2000},
         ),
         Scenario(
+            "event_memory",
+            "Memory retained per subscription event (10,000 events)",
+            "bytes",
+            "event_memory",
+            None,
+            higher_is_better=False,
+            params={"events": 10_000},
+        ),
+        Scenario(
             "fanout_redis",
             f"Fan-out {k}x{m}, RedisChannelLayer, 2 servers",
             "msgs/s",
             "fanout",
-            1.5,
+            2.0,
             layer="redis",
             servers=2,
             params={"k": k, "m": m},
@@ -137,7 +147,7 @@ def scenarios(quick: bool) -> list[Scenario]:
             f"Fan-out {k}x{m}, RedisPubSubChannelLayer, 2 servers",
             "msgs/s",
             "fanout",
-            1.5,
+            2.0,
             layer="redis-pubsub",
             servers=2,
             params={"k": k, "m": m},
@@ -336,6 +346,17 @@ def measure_http(sc: Scenario, contender: str) -> dict[str, Any]:
 
 
 def measure(sc: Scenario, contender: str) -> dict[str, Any]:
+    if sc.kind == "event_memory":
+        # In-process, on the executor each contender runs (see event_memory.py).
+        script = str(Path(__file__).with_name("event_memory.py"))
+        done = subprocess.run(
+            [sys.executable, script, contender, str(sc.params["events"])],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return result
     if sc.kind == "http":
         return measure_http(sc, contender)
     with servers(contender, sc.layer, sc.servers) as running:

@@ -20,7 +20,10 @@ PURE = sorted(
     [
         *PACKAGE.glob("protocols/*.py"),
         PACKAGE / "execution.py",
+        # The optimisations that plug into the execution path.
         PACKAGE / "document_cache.py",
+        PACKAGE / "compiled_execution.py",
+        PACKAGE / "json_codec.py",
     ]
 )
 PURE_MODULES = {

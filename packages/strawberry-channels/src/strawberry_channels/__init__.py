@@ -14,6 +14,12 @@ from .base import (
     OperationScope,
 )
 from .broadcast import broadcast, broadcast_sync, unsubscribe, unsubscribe_sync
+from .compiled_execution import (
+    CompiledExecution,
+    CompiledExecutionStats,
+    disable_compiled_execution,
+    install_compiled_execution,
+)
 from .document_cache import DocumentCache, install_document_cache
 from .http_consumer import GraphQLHTTPConsumer, SyncGraphQLHTTPConsumer
 from .request import ChannelsRequest, ChannelsResponse, TemporalResponse
@@ -29,6 +35,8 @@ __all__ = [
     "ChannelsConsumer",
     "ChannelsRequest",
     "ChannelsResponse",
+    "CompiledExecution",
+    "CompiledExecutionStats",
     "DocumentCache",
     "GraphQLHTTPConsumer",
     "GraphQLProtocolTypeRouter",
@@ -38,6 +46,8 @@ __all__ = [
     "TemporalResponse",
     "broadcast",
     "broadcast_sync",
+    "disable_compiled_execution",
+    "install_compiled_execution",
     "install_document_cache",
     "unsubscribe",
     "unsubscribe_sync",

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from .compiled_execution import install_compiled_execution
 from .document_cache import DEFAULT_DOCUMENT_CACHE_SIZE, DocumentCache, install_document_cache
 
 if TYPE_CHECKING:
@@ -90,7 +91,9 @@ def prepare_schema(schema: Schema) -> DocumentCache:
         The schema's :class:`~strawberry_channels.DocumentCache`, which
         transports use to route an operation by its type.
     """
-    return install_document_cache(schema)
+    cache = install_document_cache(schema)
+    install_compiled_execution(schema)
+    return cache
 
 
 # -- results ---------------------------------------------------------------------

@@ -30,6 +30,7 @@ from .base import ChannelsConsumer
 from .headers import Headers
 from .http_stream import write_stream
 from .ide import GRAPHQL_IDES, GraphQL_IDE, ide_asset, render_ide_page
+from .json_codec import encode_json_bytes
 from .protocols.graphql_http import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
@@ -70,7 +71,6 @@ _CONTENT_TYPES = {
     APPLICATION_JSON: b"application/json",
     GRAPHQL_RESPONSE_JSON: b"application/graphql-response+json",
 }
-_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 class _Disconnected(Exception):
@@ -124,7 +124,7 @@ class _BaseHTTPConsumer(ChannelsConsumer):
 
     def encode_json(self, data: object) -> str | bytes:
         """Encode a response body."""
-        return _ENCODER.encode(data)
+        return encode_json_bytes(data)
 
     # -- ASGI ----------------------------------------------------------------------
 

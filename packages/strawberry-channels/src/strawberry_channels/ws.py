@@ -26,6 +26,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from . import execution
 from .base import ChannelLayerUnavailableError, ChannelsConsumer
 from .headers import Headers
+from .json_codec import encode_json_bytes
 from .protocols.graphql_transport_ws import (
     GRAPHQL_TRANSPORT_WS,
     Action,
@@ -64,8 +65,6 @@ GRAPHQL_WS_PROTOCOL = GRAPHQL_WS
 #: Longest text frame (in characters) a consumer accepts by default.
 DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
 
-# One compact encoder for every message (json.dumps with options builds one per call).
-_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class _ConnectionGone(Exception):
@@ -196,7 +195,7 @@ class GraphQLWSConsumer(ChannelsConsumer):
 
     def encode_json(self, data: object) -> str | bytes:
         """Encode one message."""
-        return _encode(data)
+        return encode_json_bytes(data)
 
     # -- handshake -------------------------------------------------------------
     @property
