@@ -66,7 +66,6 @@ GRAPHQL_WS_PROTOCOL = GRAPHQL_WS
 DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
 
 
-
 class _ConnectionGone(Exception):
     """The client went away while we were sending."""
 
