@@ -58,7 +58,7 @@ async def retained_growth(schema: strawberry.Schema, query: str) -> int:
     stream = await schema.subscribe(query)
     seen = 0
     start = end = 0
-    async for result in stream:  # type: ignore[union-attr]
+    async for result in stream:
         assert result.errors is None
         seen += 1
         if seen == MEASURE_FROM:

@@ -65,11 +65,11 @@ class Node:
     async def later(self) -> Leaf:
         return Leaf(n=self.n + 1)
 
-    @strawberry.field(permission_classes=[Allow])
+    @strawberry.field(permission_classes=[Allow])  # type: ignore[untyped-decorator]
     def guarded(self) -> int:
         return self.n
 
-    @strawberry.field(extensions=[Upper()])
+    @strawberry.field(extensions=[Upper()])  # type: ignore[untyped-decorator]
     def shouted(self) -> str:
         return "hi"
 
@@ -284,13 +284,13 @@ async def test_document_and_plan_cache_eviction() -> None:
     plain, compiled, _state = schema_pair(query=Query)
     install_document_cache(plain, maxsize=1)
     install_document_cache(compiled, maxsize=1)
-    compiled.execution_context_class._compiled.maxsize = 2  # type: ignore[attr-defined]
+    compiled.execution_context_class._compiled.maxsize = 2  # type: ignore[union-attr]
     queries = ["{ plain { n } }", "{ plain { s n } }", "{ plain { n s } }", "{ x: plain { n } }"]
     for _round in range(3):
         for query in queries:
             expected, actual = await both(plain, compiled, query, good_root)
             assert actual == expected
-    assert len(compiled.execution_context_class._compiled) <= 2  # type: ignore[attr-defined]
+    assert len(compiled.execution_context_class._compiled) <= 2  # type: ignore[union-attr]
 
 
 async def test_concurrent_operations() -> None:
@@ -368,7 +368,7 @@ async def test_subscription_events_with_errors() -> None:
     streams = []
     for schema in (plain, compiled):
         stream = await schema.subscribe(query)
-        streams.append([outcome(result) async for result in stream])  # type: ignore[union-attr]
+        streams.append([outcome(result) async for result in stream])
     assert streams[0] == streams[1]
     assert any(errors for _data, errors in streams[0])
     assert state.stats.compiled_runs >= 6
