@@ -9,6 +9,7 @@ from __future__ import annotations
 from .base import ChannelLayerMissingError, ChannelListener, ChannelsConsumer, OperationScope
 from .execution import DocumentCache, install_document_cache
 from .http_consumer import GraphQLHTTPConsumer, SyncGraphQLHTTPConsumer
+from .limits import QueryLimitError, QueryLimits, install_query_limits
 from .request import ChannelsRequest, ChannelsResponse, TemporalResponse
 from .router import GraphQLProtocolTypeRouter
 from .ws import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL, GraphQLWSConsumer
@@ -26,7 +27,10 @@ __all__ = [
     "GraphQLProtocolTypeRouter",
     "GraphQLWSConsumer",
     "OperationScope",
+    "QueryLimitError",
+    "QueryLimits",
     "SyncGraphQLHTTPConsumer",
     "TemporalResponse",
     "install_document_cache",
+    "install_query_limits",
 ]

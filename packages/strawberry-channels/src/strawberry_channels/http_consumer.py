@@ -28,6 +28,7 @@ from strawberry.types.graphql import OperationType
 from .base import ChannelsConsumer
 from .execution import install_document_cache
 from .ide import GRAPHQL_IDES, GraphQL_IDE, render_ide_page
+from .limits import install_query_limits
 from .protocols.graphql_http import (
     APPLICATION_GRAPHQL,
     APPLICATION_JSON,
@@ -121,6 +122,7 @@ class _BaseHTTPConsumer(ChannelsConsumer):
         self.heartbeat_interval = heartbeat_interval
         self.subscriptions_path = subscriptions_path
         self.document_cache = install_document_cache(schema)
+        install_query_limits(schema)  # default cost limits unless the schema has its own
 
     # -- overridable JSON hooks -------------------------------------------------
 

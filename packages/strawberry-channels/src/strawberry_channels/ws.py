@@ -26,6 +26,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from .base import ChannelsConsumer
 from .execution import install_document_cache
+from .limits import install_query_limits
 from .protocols.graphql_transport_ws import (
     GRAPHQL_TRANSPORT_WS,
     Action,
@@ -162,6 +163,7 @@ class GraphQLWSConsumer(ChannelsConsumer):
             raise ValueError(f"Unknown subscription protocols: {sorted(unknown)}")
         self.schema = schema
         self.document_cache = install_document_cache(schema)
+        install_query_limits(schema)  # default cost limits unless the schema has its own
         self.debug = debug
         self.keep_alive = keep_alive
         self.keep_alive_interval = keep_alive_interval
