@@ -51,7 +51,16 @@ from graphql import (
 if TYPE_CHECKING:
     from strawberry import Schema
 
-__all__ = ["QueryLimitError", "QueryLimits", "install_query_limits"]
+__all__ = [
+    "DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+    "QueryLimitError",
+    "QueryLimits",
+    "install_query_limits",
+]
+
+#: Operations one WebSocket may run at once unless the consumer says otherwise
+#: (the ``max_subscriptions_per_connection`` option of the WebSocket consumer).
+DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION = 100
 
 
 class QueryLimitError(GraphQLError):

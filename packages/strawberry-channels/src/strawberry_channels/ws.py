@@ -26,7 +26,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from .base import ChannelsConsumer
 from .execution import install_document_cache
-from .limits import install_query_limits
+from .limits import DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, install_query_limits
 from .protocols.graphql_transport_ws import (
     GRAPHQL_TRANSPORT_WS,
     Action,
@@ -123,7 +123,8 @@ class GraphQLWSConsumer(ChannelsConsumer):
         connection_init_wait_timeout: seconds a client has to send
             ``connection_init`` (and be acknowledged) before it is closed with 4408.
         max_subscriptions_per_connection: operations that may run at once on
-            one connection (``None``: no limit).
+            one connection (default 100, ``None``: no limit); one more is
+            refused with an ``error`` message for its id.
         allowed_origins: origins allowed to open a socket from a browser. By
             default only same-origin handshakes (``Origin`` matching ``Host``)
             and handshakes without an ``Origin`` header (non-browser clients)
@@ -150,7 +151,7 @@ class GraphQLWSConsumer(ChannelsConsumer):
         keep_alive_interval: float = 1,
         subscription_protocols: Sequence[str] | None = None,
         connection_init_wait_timeout: float = 60,
-        max_subscriptions_per_connection: int | None = None,
+        max_subscriptions_per_connection: int | None = DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
         allowed_origins: Sequence[str] | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         listener_buffer_size: int | None = None,
