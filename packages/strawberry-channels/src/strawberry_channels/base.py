@@ -44,6 +44,8 @@ from channels.consumer import AsyncConsumer, get_handler_name
 from channels.exceptions import StopConsumer
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 
+from .cleanup import group_call, settle_all
+
 __all__ = [
     "DEFAULT_LISTENER_BUFFER_SIZE",
     "ChannelLayerMissingError",
@@ -322,7 +324,7 @@ class _ChannelState:
     async def join(self, group: str) -> None:
         count = self.groups.get(group, 0)
         if count == 0:
-            await self.layer.group_add(group, self.name)
+            await group_call(self.layer, self.layer.group_add, group, self.name)
         self.groups[group] = self.groups.get(group, 0) + 1
 
     def release(self, groups: Sequence[str]) -> list[str]:
@@ -340,7 +342,7 @@ class _ChannelState:
     async def leave(self, groups: Sequence[str]) -> None:
         for group in groups:
             try:
-                await self.layer.group_discard(group, self.name)
+                await group_call(self.layer, self.layer.group_discard, group, self.name)
             except Exception as error:
                 logger.warning("Leaving group %r failed: %r", group, error)
 
@@ -369,8 +371,7 @@ class _ChannelState:
         if groups:
             pending.append(asyncio.ensure_future(self.leave(groups)))
         try:
-            for future in pending:
-                await _settle(future)
+            await settle_all(pending)
         finally:
             # The in-memory layer keeps a queue per channel until its messages
             # expire; nothing will read this channel again.
@@ -654,10 +655,12 @@ class ChannelsConsumer(AsyncConsumer):
     async def _finish_listener(
         self, state: _ChannelState, pump: asyncio.Task[None] | None, to_leave: list[str]
     ) -> None:
-        if pump is not None:
-            await _settle(pump)
+        # Both steps start before either is awaited: a cancellation while the
+        # reader stops must not skip leaving the groups.
+        pending: list[asyncio.Future[Any]] = [pump] if pump is not None else []
         if to_leave:
-            await _settle(asyncio.ensure_future(state.leave(to_leave)))
+            pending.append(asyncio.ensure_future(state.leave(to_leave)))
+        await settle_all(pending)
 
     # -- message loop ------------------------------------------------------
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
