@@ -221,6 +221,7 @@ class _ChannelState:
         "manual_groups",
         "name",
         "pending",
+        "pending_dropped",
         "pump",
     )
 
@@ -239,6 +240,7 @@ class _ChannelState:
         self.listeners: dict[str, list[ChannelListener]] = {}
         # Messages read for a type no listener waited for (operation channels only).
         self.pending: dict[str, deque[dict[str, Any]]] = {}
+        self.pending_dropped = 0  # logged like a full listener: first, then every Nth
         # group name -> number of holders (listeners, plus one for a join by hand).
         self.groups: dict[str, int] = {}
         self.manual_groups: set[str] = set()
@@ -297,11 +299,15 @@ class _ChannelState:
         elif len(waiting) == waiting.maxlen:
             self.consumer.dropped_messages += 1
             ChannelsConsumer.total_dropped_messages += 1
-            logger.warning(
-                "No listener reads %r messages on %s: dropped the oldest waiting one.",
-                type_,
-                self.name,
-            )
+            self.pending_dropped += 1
+            if self.pending_dropped == 1 or self.pending_dropped % _DROP_WARNING_EVERY == 0:
+                logger.warning(
+                    "No listener reads %r messages on %s: dropped the oldest waiting one "
+                    "(%d dropped so far).",
+                    type_,
+                    self.name,
+                    self.pending_dropped,
+                )
         waiting.append(message)
 
     async def _read(self) -> None:

@@ -26,7 +26,9 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from .base import ChannelsConsumer
+from .errors import install_error_masking
 from .execution import install_document_cache
+from .hosts import host_allowed
 from .ide import GRAPHQL_IDES, GraphQL_IDE, render_ide_page
 from .limits import install_query_limits
 from .protocols.graphql_http import (
@@ -123,6 +125,7 @@ class _BaseHTTPConsumer(ChannelsConsumer):
         self.subscriptions_path = subscriptions_path
         self.document_cache = install_document_cache(schema)
         install_query_limits(schema)  # default cost limits unless the schema has its own
+        install_error_masking(schema)
 
     # -- overridable JSON hooks -------------------------------------------------
 
@@ -188,6 +191,8 @@ class _BaseHTTPConsumer(ChannelsConsumer):
         self._accept = accept = headers.get("accept")
         content_type = headers.get("content-type")
         media, media_params = parse_content_type(content_type)
+        if not host_allowed(headers.get("host")):
+            raise HTTPError(400, "The Host header is not in ALLOWED_HOSTS")
 
         if method not in ("GET", "POST"):
             raise HTTPError(405, f"Method {method} is not allowed", {"allow": "GET, POST"})

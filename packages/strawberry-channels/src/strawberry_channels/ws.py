@@ -25,7 +25,9 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from .base import ChannelsConsumer
+from .errors import install_error_masking
 from .execution import install_document_cache
+from .hosts import host_allowed
 from .limits import DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, install_query_limits
 from .protocols.graphql_transport_ws import (
     GRAPHQL_TRANSPORT_WS,
@@ -113,7 +115,9 @@ class GraphQLWSConsumer(ChannelsConsumer):
 
     Args:
         schema: the Strawberry schema (a document cache is installed on it).
-        debug: put exception texts into close reasons of internal errors.
+        debug: put exception texts into close reasons of internal errors, and
+            send infrastructure errors in full instead of a generic message with
+            an error id (see :mod:`strawberry_channels.errors`).
         keep_alive: send keep-alive messages (``ping`` on graphql-transport-ws,
             ``ka`` on graphql-ws) once the connection is acknowledged.
         keep_alive_interval: seconds between keep-alive messages.
@@ -165,6 +169,7 @@ class GraphQLWSConsumer(ChannelsConsumer):
         self.schema = schema
         self.document_cache = install_document_cache(schema)
         install_query_limits(schema)  # default cost limits unless the schema has its own
+        install_error_masking(schema, debug=debug)
         self.debug = debug
         self.keep_alive = keep_alive
         self.keep_alive_interval = keep_alive_interval
@@ -250,7 +255,7 @@ class GraphQLWSConsumer(ChannelsConsumer):
         return None
 
     async def websocket_connect(self, message: dict[str, Any]) -> None:
-        if not self.origin_allowed():
+        if not self.origin_allowed() or not host_allowed(self.headers.get("host")):
             logger.info("Refused a WebSocket handshake from origin %r", self.headers.get("origin"))
             self._closed = True
             await self._send_event({"type": "websocket.close", "code": CloseCode.FORBIDDEN})

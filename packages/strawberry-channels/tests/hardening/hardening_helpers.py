@@ -55,10 +55,20 @@ class WSClient:
 
 @contextlib.asynccontextmanager
 async def ws_client(
-    url: str, subprotocol: str = TRANSPORT_WS, init: bool = True, **options: Any
+    url: str,
+    subprotocol: str = TRANSPORT_WS,
+    init: bool = True,
+    host: str | None = None,
+    **options: Any,
 ) -> AsyncIterator[WSClient]:
+    """A connected client; ``host`` sends that ``Host`` (still connecting to ``url``)."""
+    target = ws_url(url)
+    if host is not None:
+        address, port = url.removeprefix("http://").split(":")
+        target = f"ws://{host}/graphql"
+        options.update(host=address, port=int(port))
     async with websockets.connect(
-        ws_url(url), subprotocols=[subprotocol], max_size=None, **options
+        target, subprotocols=[subprotocol], max_size=None, **options
     ) as socket:
         client = WSClient(socket, subprotocol)
         if init:
