@@ -9,6 +9,7 @@ from __future__ import annotations
 from .base import ChannelLayerMissingError, ChannelListener, ChannelsConsumer, OperationScope
 from .execution import DocumentCache, install_document_cache
 from .http_consumer import GraphQLHTTPConsumer, SyncGraphQLHTTPConsumer
+from .layers import LocalChannelLayer
 from .limits import QueryLimitError, QueryLimits, install_query_limits
 from .request import ChannelsRequest, ChannelsResponse, TemporalResponse
 from .router import GraphQLProtocolTypeRouter
@@ -26,6 +27,7 @@ __all__ = [
     "GraphQLHTTPConsumer",
     "GraphQLProtocolTypeRouter",
     "GraphQLWSConsumer",
+    "LocalChannelLayer",
     "OperationScope",
     "QueryLimitError",
     "QueryLimits",

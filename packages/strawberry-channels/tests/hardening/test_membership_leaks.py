@@ -20,7 +20,7 @@ from hardening_schema import make_schema
 from strawberry_channels import GraphQLProtocolTypeRouter, GraphQLWSConsumer
 
 # Reduced in the default run; `nox -s soak` runs the 1,000.
-DISCONNECTS = int(os.environ.get("HARDENING_DISCONNECTS", "150"))
+DISCONNECTS = int(os.environ.get("HARDENING_DISCONNECTS", "100"))
 
 
 def reset(client: Any) -> None:
