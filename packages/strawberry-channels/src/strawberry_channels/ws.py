@@ -28,6 +28,7 @@ from .base import ChannelsConsumer
 from .errors import install_error_masking
 from .execution import install_document_cache
 from .hosts import host_allowed
+from .servers import close_code_for
 from .limits import DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, install_query_limits
 from .protocols.graphql_transport_ws import (
     GRAPHQL_TRANSPORT_WS,
@@ -382,6 +383,7 @@ class GraphQLWSConsumer(ChannelsConsumer):
             if task is not current:
                 task.cancel()
         with contextlib.suppress(OSError, RuntimeError):
+            code = close_code_for(code, self.base_send)  # Daphne cannot send 1003/1009
             await self._send_event({"type": "websocket.close", "code": code, "reason": reason})
 
     async def _send_event(self, event: dict[str, Any]) -> None:
