@@ -28,7 +28,6 @@ from .base import ChannelsConsumer
 from .errors import install_error_masking
 from .execution import install_document_cache
 from .hosts import host_allowed
-from .servers import close_code_for
 from .limits import DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, install_query_limits
 from .protocols.graphql_transport_ws import (
     GRAPHQL_TRANSPORT_WS,
@@ -44,6 +43,7 @@ from .protocols.graphql_transport_ws import (
     StartOperation,
 )
 from .protocols.graphql_ws import GRAPHQL_WS, GraphQLWSProtocol
+from .servers import close_code_for
 
 if TYPE_CHECKING:
     from strawberry import Schema
