@@ -26,6 +26,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from .base import ChannelsConsumer
+from .disconnect import cancel_on_disconnect
 from .errors import install_error_masking
 from .execution import install_document_cache
 from .hosts import host_allowed
@@ -146,7 +147,8 @@ class _BaseHTTPConsumer(ChannelsConsumer):
         self.scope = scope
         self.base_send = send  # type: ignore[assignment]
         try:
-            await self._handle(scope, receive, send)
+            async with cancel_on_disconnect(receive) as watched:  # a vanished client cancels
+                await self._handle(scope, watched, send)
         except _Disconnected:
             return
         except HTTPError as error:

@@ -17,8 +17,23 @@ class Node:
         return Node()
 
 
+#: What the ``slow`` resolver got to: "started", then "finished" or "cancelled".
+SLOW: list[str] = []
+
+
 @strawberry.type
 class Query:
+    @strawberry.field
+    async def slow(self, seconds: float = 3) -> str:
+        SLOW.append("started")
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:
+            SLOW.append("cancelled")
+            raise
+        SLOW.append("finished")
+        return "done"
+
     @strawberry.field
     def hello(self, name: str = "world") -> str:
         return f"Hello {name}"
