@@ -150,7 +150,12 @@ def soak(session: nox.Session) -> None:
         "pytest",
         str(PACKAGE / "tests" / "hardening"),
         *session.posargs,
-        env={"HARDENING_DISCONNECTS": "1000", "HARDENING_SUBSCRIPTIONS": "1000"},
+        env={
+            "HARDENING_DISCONNECTS": "1000",
+            "HARDENING_SUBSCRIPTIONS": "1000",
+            "HARDENING_FLOOD": "5000",
+            "HARDENING_FUZZ_EXAMPLES": "300",
+        },
     )
     for layer in ("local", "channels"):
         sockets = "100" if layer == "local" else "20"
