@@ -155,6 +155,8 @@ def soak(session: nox.Session) -> None:
             "HARDENING_SUBSCRIPTIONS": "1000",
             "HARDENING_FLOOD": "5000",
             "HARDENING_FUZZ_EXAMPLES": "300",
+            "HARDENING_SOAK_CONNECTIONS": "1000",
+            "HARDENING_SOAK_MESSAGES": "100000",
         },
     )
     for layer in ("local", "channels"):
