@@ -1,4 +1,4 @@
-"""Soak: many connections × one subscription, every message delivered in order, then all vanish.
+"""Soak: many connections x one subscription, every message delivered in order, then all vanish.
 
 Reduced in the default run; `nox -s soak` runs 1,000 connections and 100,000 messages.
 """
