@@ -44,7 +44,7 @@ from channels.consumer import AsyncConsumer, get_handler_name
 from channels.exceptions import StopConsumer
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 
-from .cleanup import group_call, settle_all
+from .cleanup import FAIR_SHARE, group_call, settle_all
 
 __all__ = [
     "DEFAULT_LISTENER_BUFFER_SIZE",
@@ -114,6 +114,7 @@ class ChannelListener:
         "_closed",
         "_error",
         "_state",
+        "_streak",
         "_waiter",
         "dropped",
         "timeout",
@@ -130,6 +131,7 @@ class ChannelListener:
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
         self._error: BaseException | None = None
+        self._streak = 0
         #: Messages this listener dropped because its buffer was full.
         self.dropped = 0
 
@@ -178,7 +180,14 @@ class ChannelListener:
     async def __anext__(self) -> dict[str, Any]:
         buffer = self._buffer
         if buffer:
-            return buffer.popleft()
+            # A listener with a backlog yields now and then: see cleanup.FAIR_SHARE.
+            self._streak += 1
+            if self._streak < FAIR_SHARE:
+                return buffer.popleft()
+            self._streak = 0
+            await asyncio.sleep(0)
+            if buffer:
+                return buffer.popleft()
         if self._error is not None:
             raise self._error
         if self._closed:

@@ -22,13 +22,18 @@ import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-__all__ = ["GROUP_CALL_CONCURRENCY", "GROUP_CALL_RETRIES", "group_call", "settle_all"]
+__all__ = ["FAIR_SHARE", "GROUP_CALL_CONCURRENCY", "GROUP_CALL_RETRIES", "group_call", "settle_all"]
 
 logger = logging.getLogger("strawberry_channels")
 
 #: Group calls (``group_add``/``group_discard``) in flight at once per channel
 #: layer and event loop; redis-py's default pool holds 100 connections.
 GROUP_CALL_CONCURRENCY = 32
+#: Buffered messages a listener hands out in a row before it lets the event
+#: loop run other tasks: without it, a subscription catching up on a backlog
+#: sends it all in one step and a thousand such subscriptions stall every
+#: other client for seconds.
+FAIR_SHARE = 16
 #: Attempts at a group call refused for want of a pool connection.
 GROUP_CALL_RETRIES = 5
 
