@@ -291,6 +291,38 @@ def ide_assets(session: nox.Session) -> None:
 
 
 @nox.session
+def soak(session: nox.Session) -> None:
+    """The hardening tests at full size (1,000 abrupt disconnects, ...) and the 10,000-subscriber
+    fan-out measurement (`-- -k name` picks tests)."""
+    _install(session, "test")
+    session.run(
+        "pytest",
+        str(PACKAGE / "tests" / "hardening"),
+        *session.posargs,
+        env={
+            "HARDENING_DISCONNECTS": "1000",
+            "HARDENING_SUBSCRIPTIONS": "1000",
+            "HARDENING_FLOOD": "5000",
+            "HARDENING_FUZZ_EXAMPLES": "300",
+            "HARDENING_SOAK_CONNECTIONS": "1000",
+            "HARDENING_SOAK_MESSAGES": "100000",
+        },
+    )
+    for layer in ("local", "channels"):
+        sockets = "100" if layer == "local" else "20"
+        session.run(
+            "python",
+            str(ROOT / "benchmarks" / "fanout.py"),
+            "--layer",
+            layer,
+            "--sockets",
+            sockets,
+            "--per-socket",
+            "100",
+        )
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against strawberry.channels and a raw consumer (`-- --quick`: short run)."""
     _install(session, "bench")

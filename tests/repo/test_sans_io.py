@@ -24,6 +24,9 @@ PURE = sorted(
         PACKAGE / "document_cache.py",
         PACKAGE / "compiled_execution.py",
         PACKAGE / "json_codec.py",
+        PACKAGE / "limits.py",
+        PACKAGE / "lru.py",
+        PACKAGE / "errors.py",
     ]
 )
 PURE_MODULES = {

@@ -91,7 +91,7 @@ async def test_refused_on_legacy_graphql_ws_carries_the_payload(
     [
         ("http://localhost:3000", True),
         # An explicit list replaces the same-origin default: list your own origin too.
-        ("http://testserver", False),
+        ("http://localhost:8000", False),
         ("https://evil.example", False),
     ],
 )
@@ -99,7 +99,8 @@ async def test_browser_origins(origin: str, accepted: bool) -> None:
     communicator = WebsocketCommunicator(
         application,
         "/graphql",
-        headers=[(b"host", b"testserver"), (b"origin", origin.encode())],
+        # The Host must be in ALLOWED_HOSTS (settings.py), as for Django's own views.
+        headers=[(b"host", b"localhost:8000"), (b"origin", origin.encode())],
         subprotocols=["graphql-transport-ws"],
     )
     connected, _ = await communicator.connect()

@@ -22,6 +22,8 @@ from .compiled_execution import (
 )
 from .document_cache import DocumentCache, install_document_cache
 from .http_consumer import GraphQLHTTPConsumer, SyncGraphQLHTTPConsumer
+from .layers import LocalChannelLayer
+from .limits import QueryLimitError, QueryLimits, install_query_limits
 from .request import ChannelsRequest, ChannelsResponse, TemporalResponse
 from .router import GraphQLProtocolTypeRouter
 from .ws import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL, GraphQLWSConsumer
@@ -41,7 +43,10 @@ __all__ = [
     "GraphQLHTTPConsumer",
     "GraphQLProtocolTypeRouter",
     "GraphQLWSConsumer",
+    "LocalChannelLayer",
     "OperationScope",
+    "QueryLimitError",
+    "QueryLimits",
     "SyncGraphQLHTTPConsumer",
     "TemporalResponse",
     "broadcast",
@@ -49,6 +54,7 @@ __all__ = [
     "disable_compiled_execution",
     "install_compiled_execution",
     "install_document_cache",
+    "install_query_limits",
     "unsubscribe",
     "unsubscribe_sync",
 ]

@@ -42,6 +42,7 @@ from channels.exceptions import StopConsumer
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 
 from ._compat import uncancel
+from .cleanup import settle_all
 from .listener import DEFAULT_LISTENER_BUFFER_SIZE, ChannelListener, _settle
 from .operation_channel import (
     UNSUBSCRIBE_MESSAGE_TYPE,
@@ -307,10 +308,12 @@ class ChannelsConsumer(AsyncConsumer):
     async def _finish_listener(
         self, state: _ChannelState, pump: asyncio.Task[None] | None, to_leave: list[str]
     ) -> None:
-        if pump is not None:
-            await _settle(pump)
+        # Both steps start before either is awaited: a cancellation while the
+        # reader stops must not skip leaving the groups.
+        pending: list[asyncio.Future[Any]] = [pump] if pump is not None else []
         if to_leave:
-            await _settle(asyncio.ensure_future(state.leave(to_leave)))
+            pending.append(asyncio.ensure_future(state.leave(to_leave)))
+        await settle_all(pending)
 
     # -- message loop ------------------------------------------------------
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:

@@ -15,8 +15,6 @@ document a second time.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,45 +22,29 @@ from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from .limits import QueryLimitError, refused_document
+from .lru import WeightedLRU
+
 if TYPE_CHECKING:
     from strawberry import Schema
 
-__all__ = ["DEFAULT_DOCUMENT_CACHE_SIZE", "DocumentCache", "install_document_cache"]
+    from .limits import QueryLimits
+
+__all__ = [
+    "DEFAULT_DOCUMENT_CACHE_BYTES",
+    "DEFAULT_DOCUMENT_CACHE_SIZE",
+    "DocumentCache",
+    "install_document_cache",
+]
 
 #: How many distinct query texts the cache remembers before evicting the least
 #: recently used one.
 DEFAULT_DOCUMENT_CACHE_SIZE = 1024
+#: Total length of the query texts the cache keeps (each parsed document holds
+#: about 50-100 bytes of AST per byte of text).
+DEFAULT_DOCUMENT_CACHE_BYTES = 1024 * 1024
 
 _ValidationKey = tuple[str, tuple[Any, ...]]
-
-
-class _LRU:
-    """A small thread-safe least-recently-used mapping."""
-
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
-        self._data: OrderedDict[Any, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self._lock:
-            try:
-                self._data.move_to_end(key)
-            except KeyError:
-                return None
-            return self._data[key]
-
-    def put(self, key: Any, value: Any) -> None:
-        if self.maxsize <= 0:
-            return
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._data)
 
 
 class DocumentCache:
@@ -70,12 +52,22 @@ class DocumentCache:
 
     Documents that fail to parse are not cached (the error is raised again on
     the next attempt), so a client cannot fill the cache with garbage faster
-    than it could with valid queries.
+    than it could with valid queries. Documents refused by the
+    :class:`~strawberry_channels.QueryLimits` in :attr:`limits` are not cached
+    either, nor are documents longer than its ``max_cached_document_size``;
+    the cache is bounded by ``max_bytes`` of query text.
     """
 
-    def __init__(self, maxsize: int = DEFAULT_DOCUMENT_CACHE_SIZE) -> None:
-        self._documents = _LRU(maxsize)
-        self._validation = _LRU(maxsize)
+    def __init__(
+        self,
+        maxsize: int = DEFAULT_DOCUMENT_CACHE_SIZE,
+        max_bytes: int = DEFAULT_DOCUMENT_CACHE_BYTES,
+    ) -> None:
+        self._documents = WeightedLRU(maxsize, max_bytes)
+        self._validation = WeightedLRU(maxsize, max_bytes)
+        #: The query cost limits checked on every parse
+        #: (see :func:`~strawberry_channels.install_query_limits`).
+        self.limits: QueryLimits | None = None
         self.hits = 0
         self.misses = 0
 
@@ -88,8 +80,10 @@ class DocumentCache:
         document: DocumentNode | None = self._documents.get(query)
         if document is None:
             self.misses += 1
-            document = parse(query)
-            self._documents.put(query, document)
+            limits = self.limits
+            document = parse(query) if limits is None else limits.parse(query)
+            if limits is None or limits.cacheable(query):
+                self._documents.put(query, document, len(query))
         else:
             self.hits += 1
         return document
@@ -122,7 +116,8 @@ class DocumentCache:
         self, key: _ValidationKey, document: DocumentNode, errors: list[GraphQLError]
     ) -> None:
         """Remember how ``document`` (parsed from ``key``'s query) validated."""
-        self._validation.put(key, (document, list(errors)))
+        if self.limits is None or self.limits.cacheable(key[0]):
+            self._validation.put(key, (document, list(errors)), len(key[0]))
 
     def __len__(self) -> int:
         return len(self._documents)
@@ -186,6 +181,10 @@ class DocumentCacheExtension(SchemaExtension):
             else:
                 try:
                     context.graphql_document = self.cache.parse(query)
+                except QueryLimitError as error:
+                    # Refused: Strawberry must neither parse nor validate it.
+                    context.graphql_document = refused_document(context.operation_name)
+                    context.pre_execution_errors = [error]
                 except GraphQLError:
                     pass  # Strawberry's own parser runs and reports the syntax error.
                 else:

@@ -30,6 +30,8 @@ from strawberry.types.graphql import OperationType
 
 from .compiled_execution import install_compiled_execution
 from .document_cache import DEFAULT_DOCUMENT_CACHE_SIZE, DocumentCache, install_document_cache
+from .errors import install_error_masking
+from .limits import install_query_limits
 
 if TYPE_CHECKING:
     from graphql import GraphQLError
@@ -77,21 +79,28 @@ class OperationSource(Protocol):
     def extensions(self) -> dict[str, Any] | None: ...
 
 
-def prepare_schema(schema: Schema) -> DocumentCache:
+def prepare_schema(schema: Schema, *, debug: bool = False) -> DocumentCache:
     """Ready ``schema`` for serving; returns its document cache.
 
     Idempotent: every consumer calls it in its constructor, and the schema is
-    prepared once. This is the one place where serving-time optimisations of a
-    schema are installed.
+    prepared once. This is the one place where serving-time optimisations and
+    safeguards of a schema are installed, each with its own switch: the
+    document cache, the default query cost limits
+    (:func:`~strawberry_channels.install_query_limits`), the masking of
+    infrastructure errors, and compiled execution
+    (:func:`~strawberry_channels.disable_compiled_execution`).
 
     Args:
         schema: the Strawberry schema a consumer serves.
+        debug: let infrastructure errors reach clients in full.
 
     Returns:
         The schema's :class:`~strawberry_channels.DocumentCache`, which
         transports use to route an operation by its type.
     """
     cache = install_document_cache(schema)
+    install_query_limits(schema)  # default cost limits unless the schema has its own
+    install_error_masking(schema, debug=debug)
     install_compiled_execution(schema)
     return cache
 

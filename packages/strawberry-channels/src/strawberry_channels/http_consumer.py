@@ -27,7 +27,9 @@ from strawberry.types.graphql import OperationType
 
 from . import execution
 from .base import ChannelsConsumer
+from .disconnect import cancel_on_disconnect
 from .headers import Headers
+from .hosts import host_allowed
 from .http_stream import write_stream
 from .ide import GRAPHQL_IDES, GraphQL_IDE, ide_asset, render_ide_page
 from .json_codec import encode_json_bytes
@@ -135,7 +137,8 @@ class _BaseHTTPConsumer(ChannelsConsumer):
         self.scope = scope
         self.base_send = send  # type: ignore[assignment]
         try:
-            await self._handle(scope, receive, send)
+            async with cancel_on_disconnect(receive) as watched:  # a vanished client cancels
+                await self._handle(scope, watched, send)
         except _Disconnected:
             return
         except HTTPError as error:
@@ -185,6 +188,8 @@ class _BaseHTTPConsumer(ChannelsConsumer):
         method: str = scope["method"]
         headers = Headers.from_scope(scope)
         self._accept = headers.get("accept")
+        if not host_allowed(headers.get("host")):
+            raise HTTPError(400, "The Host header is not in ALLOWED_HOSTS")
         options = self._options()
         head = plan_head(method, headers, options)
         if isinstance(head, HTTPError):

@@ -14,6 +14,8 @@ import logging
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from .cleanup import FAIR_SHARE
+
 if TYPE_CHECKING:
     from .operation_channel import _ChannelState
 
@@ -57,6 +59,7 @@ class ChannelListener:
         "_closed",
         "_error",
         "_state",
+        "_streak",
         "_waiter",
         "dropped",
         "groups",
@@ -74,6 +77,7 @@ class ChannelListener:
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
         self._error: BaseException | None = None
+        self._streak = 0
         #: Messages this listener dropped because its buffer was full.
         self.dropped = 0
         #: The groups this listener joined (its ``groups`` argument).
@@ -123,7 +127,14 @@ class ChannelListener:
     async def __anext__(self) -> dict[str, Any]:
         buffer = self._buffer
         if buffer:
-            return buffer.popleft()
+            # A listener with a backlog yields now and then: see cleanup.FAIR_SHARE.
+            self._streak += 1
+            if self._streak < FAIR_SHARE:
+                return buffer.popleft()
+            self._streak = 0
+            await asyncio.sleep(0)
+            if buffer:
+                return buffer.popleft()
         if self._error is not None:
             raise self._error
         if self._closed:

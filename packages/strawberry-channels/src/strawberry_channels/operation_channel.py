@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer
 from graphql import GraphQLError
 
-from .listener import ChannelListener
+from .cleanup import group_call, settle_all
+from .listener import _DROP_WARNING_EVERY, ChannelListener
 from .listener import _settle as _settle
 
 if TYPE_CHECKING:
@@ -99,6 +100,7 @@ class _ChannelState:
         "manual_groups",
         "name",
         "pending",
+        "pending_dropped",
         "pump",
     )
 
@@ -117,6 +119,7 @@ class _ChannelState:
         self.listeners: dict[str, list[ChannelListener]] = {}
         # Messages read for a type no listener waited for (operation channels only).
         self.pending: dict[str, deque[dict[str, Any]]] = {}
+        self.pending_dropped = 0  # logged like a full listener: first, then every Nth
         # group name -> number of holders (listeners, plus one for a join by hand).
         self.groups: dict[str, int] = {}
         self.manual_groups: set[str] = set()
@@ -192,11 +195,15 @@ class _ChannelState:
             waiting = self.pending[type_] = deque(maxlen=self.consumer.listener_buffer_size)
         elif len(waiting) == waiting.maxlen:
             self.consumer._count_dropped()
-            logger.warning(
-                "No listener reads %r messages on %s: dropped the oldest waiting one.",
-                type_,
-                self.name,
-            )
+            self.pending_dropped += 1
+            if self.pending_dropped == 1 or self.pending_dropped % _DROP_WARNING_EVERY == 0:
+                logger.warning(
+                    "No listener reads %r messages on %s: dropped the oldest waiting one "
+                    "(%d dropped so far).",
+                    type_,
+                    self.name,
+                    self.pending_dropped,
+                )
         waiting.append(message)
 
     async def _read(self) -> None:
@@ -229,7 +236,7 @@ class _ChannelState:
     async def join(self, group: str) -> None:
         count = self.groups.get(group, 0)
         if count == 0:
-            await self.layer.group_add(group, self.name)
+            await group_call(self.layer, self.layer.group_add, group, self.name)
         self.groups[group] = self.groups.get(group, 0) + 1
 
     def release(self, groups: Sequence[str]) -> list[str]:
@@ -247,7 +254,7 @@ class _ChannelState:
     async def leave(self, groups: Sequence[str]) -> None:
         for group in groups:
             try:
-                await self.layer.group_discard(group, self.name)
+                await group_call(self.layer, self.layer.group_discard, group, self.name)
             except Exception as error:
                 logger.warning("Leaving group %r failed: %r", group, error)
 
@@ -276,8 +283,7 @@ class _ChannelState:
         if groups:
             pending.append(asyncio.ensure_future(self.leave(groups)))
         try:
-            for future in pending:
-                await _settle(future)
+            await settle_all(pending)
         finally:
             # The in-memory layer keeps a queue per channel until its messages
             # expire; nothing will read this channel again.

@@ -26,7 +26,9 @@ from strawberry.types.unset import UNSET, UnsetType
 from . import execution
 from .base import ChannelLayerUnavailableError, ChannelsConsumer
 from .headers import Headers
+from .hosts import host_allowed
 from .json_codec import encode_json_bytes
+from .limits import DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION
 from .protocols.graphql_transport_ws import (
     GRAPHQL_TRANSPORT_WS,
     Action,
@@ -43,6 +45,7 @@ from .protocols.graphql_transport_ws import (
 from .protocols.graphql_ws import GRAPHQL_WS, GraphQLWSProtocol
 from .protocols.messages import WireMessage
 from .protocols.ws_core import OPEN, State
+from .servers import close_code_for
 
 if TYPE_CHECKING:
     from strawberry import Schema
@@ -90,7 +93,9 @@ class GraphQLWSConsumer(ChannelsConsumer):
 
     Args:
         schema: the Strawberry schema (a document cache is installed on it).
-        debug: put exception texts into close reasons of internal errors.
+        debug: put exception texts into close reasons of internal errors, and
+            send infrastructure errors in full instead of a generic message with
+            an error id (see :mod:`strawberry_channels.errors`).
         keep_alive: send keep-alive messages (``ping`` on graphql-transport-ws,
             ``ka`` on graphql-ws) once the connection is acknowledged.
         keep_alive_interval: seconds between keep-alive messages.
@@ -101,7 +106,8 @@ class GraphQLWSConsumer(ChannelsConsumer):
             ``connection_init`` (and be acknowledged) before it is closed with
             4408: seconds, or a ``datetime.timedelta``.
         max_subscriptions_per_connection: operations that may run at once on
-            one connection (``None``: no limit).
+            one connection (default 100, ``None``: no limit); one more is
+            refused with an ``error`` message for its id.
         allowed_origins: origins allowed to open a socket from a browser. By
             default only same-origin handshakes (``Origin`` matching ``Host``)
             and handshakes without an ``Origin`` header (non-browser clients)
@@ -128,7 +134,7 @@ class GraphQLWSConsumer(ChannelsConsumer):
         keep_alive_interval: float = 1,
         subscription_protocols: Sequence[str] | None = None,
         connection_init_wait_timeout: float | datetime.timedelta = 60,
-        max_subscriptions_per_connection: int | None = None,
+        max_subscriptions_per_connection: int | None = DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
         allowed_origins: Sequence[str] | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         listener_buffer_size: int | None = None,
@@ -140,7 +146,7 @@ class GraphQLWSConsumer(ChannelsConsumer):
         if unknown:
             raise ValueError(f"Unknown subscription protocols: {sorted(unknown)}")
         self.schema = schema
-        self.document_cache = execution.prepare_schema(schema)
+        self.document_cache = execution.prepare_schema(schema, debug=debug)
         self.debug = debug
         self.keep_alive = keep_alive
         self.keep_alive_interval = keep_alive_interval
@@ -223,8 +229,12 @@ class GraphQLWSConsumer(ChannelsConsumer):
         return None
 
     async def websocket_connect(self, message: dict[str, Any]) -> None:
-        if not self.origin_allowed():
-            logger.info("Refused a WebSocket handshake from origin %r", self.headers.get("origin"))
+        if not self.origin_allowed() or not host_allowed(self.headers.get("host")):
+            logger.info(
+                "Refused a WebSocket handshake from origin %r to host %r",
+                self.headers.get("origin"),
+                self.headers.get("host"),
+            )
             await self._send_event({"type": "websocket.close", "code": CloseCode.FORBIDDEN})
             return
         offered = [str(p) for p in self.scope.get("subprotocols") or ()]
@@ -357,6 +367,7 @@ class GraphQLWSConsumer(ChannelsConsumer):
             if task is not current:
                 task.cancel()
         with contextlib.suppress(OSError, RuntimeError):
+            code = close_code_for(code, self.base_send)  # Daphne cannot send 1003/1009
             await self._send_event({"type": "websocket.close", "code": code, "reason": reason})
 
     async def _send_event(self, event: dict[str, Any]) -> None:

@@ -1,0 +1,222 @@
+"""One group message to many subscribers in one process, while another client queries.
+
+Starts a uvicorn server (a subprocess) serving a small schema on the in-memory
+channel layer of your choice, opens ``--sockets`` WebSockets with ``--per-socket``
+subscriptions each (all in one group), then sends one mutation whose resolver
+``group_send``s one message, and measures:
+
+* ``delivered_s``: from the mutation until every subscription got its message;
+* ``probe_max_ms``: the slowest ``{ hello }`` answered over HTTP by another
+  client while the fan-out ran (one probe every 20 ms).
+
+Usage::
+
+    python benchmarks/fanout.py --layer local --sockets 100 --per-socket 100
+    python benchmarks/fanout.py --layer channels --sockets 20 --per-socket 100
+
+Prints one JSON line. Bounded: every wait has a timeout (``--timeout``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncGenerator
+from typing import Any
+
+LAYERS = {
+    "local": "strawberry_channels.layers.LocalChannelLayer",
+    "channels": "channels.layers.InMemoryChannelLayer",
+}
+
+
+def serve(port: int, layer: str) -> None:
+    """The server process: the schema on uvicorn with the chosen layer."""
+    import django
+    from django.conf import settings
+
+    settings.configure(
+        ALLOWED_HOSTS=["*"],
+        CHANNEL_LAYERS={"default": {"BACKEND": LAYERS[layer], "CONFIG": {"capacity": 1000}}},
+    )
+    django.setup()
+    import strawberry
+    import uvicorn
+    from channels.layers import get_channel_layer
+
+    from strawberry_channels import GraphQLProtocolTypeRouter
+
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def hello(self) -> str:
+            return "world"
+
+    @strawberry.type
+    class Mutation:
+        @strawberry.mutation
+        async def broadcast(self, text: str) -> bool:
+            await get_channel_layer().group_send("fanout", {"type": "fan.out", "text": text})
+            return True
+
+    @strawberry.type
+    class Subscription:
+        @strawberry.subscription
+        async def fanout(self, info: strawberry.Info) -> AsyncGenerator[str | None, None]:
+            async with info.context["ws"].listen_to_channel("fan.out", groups=["fanout"]) as cm:
+                yield None
+                async for message in cm:
+                    yield message["text"]
+
+    schema = strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription)
+    uvicorn.run(
+        GraphQLProtocolTypeRouter(schema),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        ws_max_size=2**20,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def wait_for_server(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        return
+    raise TimeoutError("server did not start")
+
+
+async def subscriber_socket(url: str, per_socket: int, ready: asyncio.Queue[Any]) -> Any:
+    import websockets
+
+    socket_ = await websockets.connect(url, subprotocols=["graphql-transport-ws"], max_size=None)
+    await socket_.send(json.dumps({"type": "connection_init"}))
+    assert json.loads(await socket_.recv())["type"] == "connection_ack"
+    for n in range(per_socket):
+        await socket_.send(
+            json.dumps(
+                {
+                    "type": "subscribe",
+                    "id": str(n),
+                    "payload": {"query": "subscription { fanout }"},
+                }
+            )
+        )
+    for _ in range(per_socket):  # each confirmed with null: it is in the group
+        message = json.loads(await socket_.recv())
+        assert message["type"] == "next", message
+    await ready.put(None)
+    return socket_
+
+
+async def receive_all(socket_: Any, per_socket: int) -> float:
+    for _ in range(per_socket):
+        message = json.loads(await socket_.recv())
+        assert message["payload"]["data"]["fanout"] == "go", message
+    return time.perf_counter()
+
+
+async def probe(base: str, stop: asyncio.Event, latencies: list[float]) -> None:
+    body = b'{"query":"{ hello }"}'
+    request = (
+        b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+        b"content-length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    host, port = base.split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        while not stop.is_set():
+            started = time.perf_counter()
+            writer.write(request)
+            await reader.readuntil(b"\r\n\r\n")
+            await reader.readuntil(b"}}")
+            latencies.append(time.perf_counter() - started)
+            await asyncio.sleep(0.02)
+    finally:
+        writer.close()
+
+
+async def measure(port: int, sockets: int, per_socket: int, timeout: float) -> dict[str, Any]:
+    url = f"ws://127.0.0.1:{port}/graphql"
+    ready: asyncio.Queue[Any] = asyncio.Queue()
+    started = time.perf_counter()
+    clients = await asyncio.wait_for(
+        asyncio.gather(*(subscriber_socket(url, per_socket, ready) for _ in range(sockets))),
+        timeout,
+    )
+    subscribed_s = time.perf_counter() - started
+    latencies: list[float] = []
+    stop = asyncio.Event()
+    probing = asyncio.create_task(probe(f"127.0.0.1:{port}", stop, latencies))
+    await asyncio.sleep(0.1)
+    receivers = [asyncio.create_task(receive_all(c, per_socket)) for c in clients]
+    _, writer = await asyncio.open_connection("127.0.0.1", port)
+    body = b'{"query":"mutation { broadcast(text: \\"go\\") }"}'
+    sent = time.perf_counter()
+    writer.write(
+        b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+        b"content-length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    done = await asyncio.wait_for(asyncio.gather(*receivers), timeout)
+    delivered_s = max(done) - sent
+    await asyncio.sleep(0.1)
+    stop.set()
+    await probing
+    writer.close()
+    for client in clients:
+        await client.close()
+    return {
+        "subscribers": sockets * per_socket,
+        "subscribe_s": round(subscribed_s, 3),
+        "delivered_s": round(delivered_s, 3),
+        "probe_max_ms": round(max(latencies) * 1000, 1) if latencies else None,
+        "probes": len(latencies),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layer", choices=sorted(LAYERS), default="local")
+    parser.add_argument("--sockets", type=int, default=100)
+    parser.add_argument("--per-socket", type=int, default=100)
+    parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.layer)
+        return
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(port), "--layer", args.layer],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        asyncio.run(wait_for_server(port, 30))
+        result = asyncio.run(measure(port, args.sockets, args.per_socket, args.timeout))
+    finally:
+        server.terminate()
+        server.wait(10)
+    print(json.dumps({"layer": args.layer, **result}))
+
+
+if __name__ == "__main__":
+    main()

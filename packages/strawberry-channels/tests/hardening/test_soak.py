@@ -1,0 +1,111 @@
+"""Soak: many connections x one subscription, every message delivered in order, then all vanish.
+
+Reduced in the default run; `nox -s soak` runs 1,000 connections and 100,000 messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import os
+import resource
+from typing import Any
+
+import pytest
+from channels.layers import get_channel_layer
+from conftest import serve
+from hardening_helpers import ws_client
+from hardening_schema import make_schema
+from test_membership_leaks import RedisWSConsumer, memberships, redis_layer, reset  # noqa: F401
+
+from strawberry_channels import GraphQLProtocolTypeRouter, GraphQLWSConsumer
+
+CONNECTIONS = int(os.environ.get("HARDENING_SOAK_CONNECTIONS", "50"))
+MESSAGES = int(os.environ.get("HARDENING_SOAK_MESSAGES", "5000"))
+
+
+def rss_kib() -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+async def soak(layer: Any, consumer: type[GraphQLWSConsumer]) -> dict[str, int]:
+    per_connection = MESSAGES // CONNECTIONS
+    app = GraphQLProtocolTypeRouter(make_schema(), ws_consumer_class=consumer)
+    async with serve(app) as url:
+        gc.collect()
+        idle = rss_kib()
+        baseline_tasks = len(asyncio.all_tasks())
+        async with contextlib.AsyncExitStack() as stack:
+            clients = [await stack.enter_async_context(ws_client(url)) for _ in range(CONNECTIONS)]
+            for client in clients:
+                await client.start("s", 'subscription { listen(group: "soak") }')
+            for client in clients:
+                assert (await client.next_payload(timeout=30))["type"] == "next"
+
+            progress = [0] * CONNECTIONS
+
+            async def read(index: int, client: Any) -> list[int]:
+                got = []
+                for _ in range(per_connection):
+                    message = await client.next_payload(timeout=30)
+                    got.append(int(message["payload"]["data"]["listen"]))
+                    progress[index] += 1
+                return got
+
+            readers = [asyncio.create_task(read(i, c)) for i, c in enumerate(clients)]
+            for n in range(per_connection):
+                await layer.group_send("soak", {"type": "test.message", "text": str(n)})
+                # Stay within the layer's per-channel capacity (100): a full
+                # channel drops messages by design, which is not what this measures.
+                while n - min(progress) >= 50:  # noqa: ASYNC110 (polling a counter)
+                    await asyncio.sleep(0.01)
+            received = await asyncio.wait_for(asyncio.gather(*readers), 120)
+            expected = list(range(per_connection))
+            lost_or_reordered = sum(got != expected for got in received)
+            for client in clients:
+                reset(client)
+        for _ in range(400):
+            left = await memberships(layer, "soak")
+            if left == 0 and len(asyncio.all_tasks()) <= baseline_tasks:
+                break
+            await asyncio.sleep(0.05)
+        gc.collect()
+        return {
+            "delivered": sum(len(got) for got in received),
+            "lost_or_reordered": lost_or_reordered,
+            "memberships_left": await memberships(layer, "soak"),
+            "tasks_left": max(0, len(asyncio.all_tasks()) - baseline_tasks),
+            "idle_kib": idle,
+            "after_kib": rss_kib(),
+        }
+
+
+def check(figures: dict[str, int]) -> None:
+    assert figures["delivered"] == (MESSAGES // CONNECTIONS) * CONNECTIONS
+    assert figures["lost_or_reordered"] == 0
+    assert figures["memberships_left"] == 0
+    assert figures["tasks_left"] == 0
+    # RSS back within 10 % of idle (allocator slack aside, nothing is kept).
+    assert figures["after_kib"] <= figures["idle_kib"] * 1.10, figures
+
+
+async def test_soak_in_memory(capsys: pytest.CaptureFixture[str]) -> None:
+    layer = get_channel_layer()
+    await layer.flush()
+    figures = await soak(layer, GraphQLWSConsumer)
+    with capsys.disabled():
+        print(f"\nsoak in-memory: {figures}")
+    check(figures)
+    await layer.flush()
+
+
+async def test_soak_redis(redis_layer: Any, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    figures = await soak(redis_layer, RedisWSConsumer)
+    with capsys.disabled():
+        print(f"\nsoak redis: {figures}")
+    check(figures)
