@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import websockets
+from websockets.typing import Subprotocol
 
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
@@ -68,7 +69,7 @@ async def ws_client(
         target = f"ws://{host}/graphql"
         options.update(host=address, port=int(port))
     async with websockets.connect(
-        target, subprotocols=[subprotocol], max_size=None, **options
+        target, subprotocols=[Subprotocol(subprotocol)], max_size=None, **options
     ) as socket:
         client = WSClient(socket, subprotocol)
         if init:

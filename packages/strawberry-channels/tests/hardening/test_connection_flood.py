@@ -13,6 +13,7 @@ import websockets
 from conftest import serve
 from hardening_helpers import TRANSPORT_WS, ws_url
 from hardening_schema import make_schema
+from websockets.typing import Subprotocol
 
 from strawberry_channels import GraphQLProtocolTypeRouter
 
@@ -38,7 +39,9 @@ async def test_uninitialised_sockets_close_with_4408(capsys: pytest.CaptureFixtu
         for start in range(0, FLOOD, 100):
             sockets += await asyncio.gather(
                 *(
-                    websockets.connect(ws_url(url), subprotocols=[TRANSPORT_WS], open_timeout=30)
+                    websockets.connect(
+                        ws_url(url), subprotocols=[Subprotocol(TRANSPORT_WS)], open_timeout=30
+                    )
                     for _ in range(min(100, FLOOD - start))
                 )
             )

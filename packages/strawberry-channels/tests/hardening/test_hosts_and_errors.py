@@ -11,12 +11,13 @@ import httpx
 import pytest
 import websockets
 from channels.layers import channel_layers
-from conftest import free_port, serve
+from conftest import serve
 from django.test import override_settings
 from hardening_helpers import TRANSPORT_WS, ws_client, ws_url
 from hardening_schema import make_schema
 
 from strawberry_channels import GraphQLProtocolTypeRouter, GraphQLWSConsumer
+from strawberry_channels.testing import free_port
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import pytest
 from channels.layers import get_channel_layer
@@ -15,7 +16,7 @@ from strawberry_channels import GraphQLProtocolTypeRouter
 
 
 async def test_no_listener_drops_are_throttled(caplog: pytest.LogCaptureFixture) -> None:
-    layer = get_channel_layer()
+    layer: Any = get_channel_layer()
     await layer.flush()
     with caplog.at_level(logging.WARNING, logger="strawberry_channels"):
         async with (

@@ -23,6 +23,7 @@ from hardening_helpers import LEGACY_WS, TRANSPORT_WS, ws_client, ws_url
 from hardening_schema import make_schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from websockets.typing import Subprotocol
 
 from strawberry_channels import GraphQLProtocolTypeRouter
 
@@ -99,7 +100,7 @@ class Errors(logging.Handler):
 
 
 async def play(subprotocol: str, sequence: list[Any]) -> None:
-    layer = get_channel_layer()
+    layer: Any = get_channel_layer()
     await layer.flush()
     errors = Errors()
     loggers = [logging.getLogger(name) for name in ("strawberry_channels", "uvicorn.error")]
@@ -108,7 +109,9 @@ async def play(subprotocol: str, sequence: list[Any]) -> None:
     try:
         async with serve(GraphQLProtocolTypeRouter(make_schema())) as url:
             baseline = len(asyncio.all_tasks())
-            async with websockets.connect(ws_url(url), subprotocols=[subprotocol]) as socket:
+            async with websockets.connect(
+                ws_url(url), subprotocols=[Subprotocol(subprotocol)]
+            ) as socket:
                 for frame in sequence:
                     with contextlib.suppress(websockets.ConnectionClosed):
                         await socket.send(frame)

@@ -151,7 +151,8 @@ async def test_limits_are_configurable_per_schema() -> None:
 
 async def test_document_cache_is_bounded_by_bytes_and_skips_refused_documents() -> None:
     schema = make_schema()
-    cache = install_query_limits(schema) and GraphQLHTTPConsumer(schema=schema).document_cache
+    install_query_limits(schema)
+    cache = GraphQLHTTPConsumer(schema=schema).document_cache
     application = GraphQLHTTPConsumer.as_asgi(schema=schema)
     async with serve(application) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
         # Refused documents are never cached.

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import websockets
 from hardening_helpers import LEGACY_WS, TRANSPORT_WS
+from websockets.typing import Subprotocol
 
 from strawberry_channels.testing import run_server
 
@@ -54,7 +55,7 @@ async def test_refused_frames_close_with_a_code_the_server_can_send(
 ) -> None:
     kind, url = server
     async with websockets.connect(
-        url.replace("http://", "ws://") + "/graphql", subprotocols=[subprotocol]
+        url.replace("http://", "ws://") + "/graphql", subprotocols=[Subprotocol(subprotocol)]
     ) as socket:
         await socket.send('{"type": "connection_init"}')
         assert "connection_ack" in await socket.recv()

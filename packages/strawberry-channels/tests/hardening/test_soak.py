@@ -95,7 +95,7 @@ def check(figures: dict[str, int]) -> None:
 
 
 async def test_soak_in_memory(capsys: pytest.CaptureFixture[str]) -> None:
-    layer = get_channel_layer()
+    layer: Any = get_channel_layer()
     await layer.flush()
     figures = await soak(layer, GraphQLWSConsumer)
     with capsys.disabled():
