@@ -46,7 +46,7 @@ def test_no_other_module_runs_operations(path: Path) -> None:
 def test_the_consumers_use_the_execution_module(module: str) -> None:
     source = (PACKAGE / module).read_text()
     assert "from . import execution" in source
-    assert "execution.prepare_schema(schema)" in source
+    assert "execution.prepare_schema(schema" in source
 
 
 def test_checker_sees_schema_calls() -> None:
