@@ -43,7 +43,7 @@ from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_
 
 from ._compat import uncancel
 from .cleanup import settle_all
-from .listener import DEFAULT_LISTENER_BUFFER_SIZE, ChannelListener, _settle
+from .listener import DEFAULT_LISTENER_BUFFER_SIZE, ChannelListener
 from .operation_channel import (
     UNSUBSCRIBE_MESSAGE_TYPE,
     ChannelLayerMissingError,
@@ -336,7 +336,7 @@ class ChannelsConsumer(AsyncConsumer):
                 reader, self._reader = self._reader, None
                 if reader is not None:
                     reader.cancel()
-                    await _settle(reader)
+                    await settle_all([reader])
             finally:
                 await self.on_consumer_exit()
 

@@ -29,24 +29,6 @@ DEFAULT_LISTENER_BUFFER_SIZE = 1000
 _DROP_WARNING_EVERY = 1000
 
 
-async def _settle(future: asyncio.Future[Any]) -> None:
-    """Wait until ``future`` is done, even if this task is cancelled meanwhile.
-
-    A cancellation received while waiting is re-raised once the future is done,
-    so cleanup work (leaving groups) is never cut short.
-    """
-    cancelled = False
-    while not future.done():
-        try:
-            await asyncio.wait((future,))
-        except asyncio.CancelledError:
-            cancelled = True
-    if not future.cancelled() and (error := future.exception()) is not None:
-        logger.warning("Channel cleanup failed: %r", error)
-    if cancelled:
-        raise asyncio.CancelledError
-
-
 class ChannelListener:
     """One open :meth:`ChannelsConsumer.listen_to_channel` block.
 

@@ -28,7 +28,6 @@ from graphql import GraphQLError
 
 from .cleanup import group_call, settle_all
 from .listener import _DROP_WARNING_EVERY, ChannelListener
-from .listener import _settle as _settle
 
 if TYPE_CHECKING:
     from .base import ChannelsConsumer
