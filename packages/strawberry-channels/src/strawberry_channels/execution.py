@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from graphql import GraphQLError
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
@@ -34,7 +36,6 @@ from .errors import install_error_masking
 from .limits import install_query_limits
 
 if TYPE_CHECKING:
-    from graphql import GraphQLError
     from strawberry import Schema
 
 __all__ = [
@@ -224,7 +225,10 @@ async def execute(
             ``InvalidOperationTypeError`` before anything runs.
     """
     arguments = _arguments(operation, context, root_value, allowed_operation_types)
-    return await schema.execute(operation.query, **arguments)
+    try:
+        return await schema.execute(operation.query, **arguments)
+    except CannotGetOperationTypeError as error:
+        return _no_such_operation(error)
 
 
 def execute_sync(
@@ -240,7 +244,16 @@ def execute_sync(
     The arguments are those of :func:`execute`.
     """
     arguments = _arguments(operation, context, root_value, allowed_operation_types)
-    return schema.execute_sync(operation.query, **arguments)
+    try:
+        return schema.execute_sync(operation.query, **arguments)
+    except CannotGetOperationTypeError as error:
+        return _no_such_operation(error)
+
+
+def _no_such_operation(error: CannotGetOperationTypeError) -> ExecutionResult:
+    # Strawberry raises (rather than reports) an operation name the document
+    # does not define: it is a request error like any other.
+    return ExecutionResult(data=None, errors=[GraphQLError(error.as_http_error_reason())])
 
 
 async def subscribe(

@@ -104,6 +104,16 @@ async def test_request_errors_by_media_type() -> None:
     assert "Syntax Error" in syntax.json()["errors"][0]["message"]
 
 
+async def test_unknown_operation_name_is_a_request_error_not_a_500() -> None:
+    query = {"query": "query A { hello }", "operationName": "Nope"}
+    strict = await post(APP, query, headers={"accept": GRJSON})
+    assert strict.status_code == 400
+    assert strict.json() == {"errors": [{"message": 'Unknown operation named "Nope".'}]}
+    legacy = await post(APP, query)
+    assert legacy.status_code == 200
+    assert legacy.json()["errors"][0]["message"] == 'Unknown operation named "Nope".'
+
+
 async def test_resolver_error_is_a_200_with_data_and_path() -> None:
     response = await post(APP, {"query": "{ hello boom }"}, headers={"accept": GRJSON})
     assert response.status_code == 200
