@@ -158,7 +158,13 @@ async def test_client_vanishing_mid_stream_leaves_nothing_and_logs_nothing(
     problems = [
         r
         for r in caplog.records
-        if r.exc_info
+        if (r.exc_info and not _client_side(r))
         or (r.levelno >= logging.WARNING and r.name.startswith(("strawberry", "uvicorn")))
     ]
     assert not problems, [r.getMessage() for r in problems]
+
+
+def _client_side(record: logging.LogRecord) -> bool:
+    # An earlier test's gql client task, collected while this one runs, reports its
+    # closed socket through asyncio's logger: the client's noise, not the server's.
+    return record.name == "asyncio" and "gql/transport" in record.getMessage()
