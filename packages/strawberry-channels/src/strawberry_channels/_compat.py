@@ -6,7 +6,7 @@ import asyncio
 import sys
 from typing import Any
 
-__all__ = ["uncancel"]
+__all__ = ["cancelling", "uncancel"]
 
 
 def uncancel(task: asyncio.Task[Any]) -> None:
@@ -17,3 +17,12 @@ def uncancel(task: asyncio.Task[Any]) -> None:
     """
     if sys.version_info >= (3, 11):
         task.uncancel()
+
+
+def cancelling(task: asyncio.Task[Any]) -> int:
+    """How many cancellation requests ``task`` has pending (``Task.cancelling()``, 3.11+).
+
+    Python 3.10 keeps no count: there it is always 0.
+    """
+    method = getattr(task, "cancelling", None)
+    return int(method()) if method is not None else 0

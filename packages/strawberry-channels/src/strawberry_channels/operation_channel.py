@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer
 from graphql import GraphQLError
 
+from ._compat import cancelling
 from .cleanup import group_call, settle_all
 from .listener import _DROP_WARNING_EVERY, ChannelListener
 
@@ -83,6 +84,14 @@ class ChannelLayerUnavailableError(GraphQLError):
 _current_channel: contextvars.ContextVar[_ChannelState | None] = contextvars.ContextVar(
     "strawberry_channels_operation_channel", default=None
 )
+
+
+def _is_connection_error(error: BaseException) -> bool:
+    # The layers' own connection errors (redis-py's, for one) are not the
+    # built-in ConnectionError, but share its name.
+    return isinstance(error, ConnectionError) or any(
+        cls.__name__ == "ConnectionError" for cls in type(error).__mro__
+    )
 
 
 class _ChannelState:
@@ -208,9 +217,9 @@ class _ChannelState:
     async def _read(self) -> None:
         receive = self.layer.receive
         name = self.name
-        # A failed read is tried once more at once: a pooled connection that
-        # went stale while the broker restarted fails once, then reconnects;
-        # a broker that is down fails twice.
+        # A failed read is tried once more at once when the connection failed: a
+        # pooled connection that went stale while the broker restarted fails
+        # once, then reconnects; a broker that is down fails twice.
         retried = False
         while True:
             try:
@@ -218,7 +227,11 @@ class _ChannelState:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                if not retried:
+                task = asyncio.current_task()
+                if task is not None and cancelling(task):
+                    # redis-py reports a cancelled read as its TimeoutError.
+                    raise asyncio.CancelledError from error
+                if not retried and _is_connection_error(error):
                     retried = True
                     continue
                 logger.warning("Reading channel %s failed: %r", name, error)
