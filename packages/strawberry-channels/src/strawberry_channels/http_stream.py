@@ -18,6 +18,7 @@ from typing import Any
 
 from .operation_channel import ChannelLayerUnavailableError
 from .protocols.stream_encoder import EncodeJSON, StreamEncoder
+from .servers import send_buffer_drained
 
 __all__ = ["write_stream"]
 
@@ -68,6 +69,9 @@ async def write_stream(
     async def emit(chunk: bytes, *, more: bool = True) -> None:
         async with lock:
             await send({"type": "http.response.body", "body": chunk, "more_body": more})
+            # Daphne buffers without limit: a client that stays behind is dropped
+            # (its disconnect then cancels the producer).
+            await send_buffer_drained(send)
 
     async def produce() -> None:
         results = payloads()

@@ -45,7 +45,13 @@ from .protocols.graphql_transport_ws import (
 from .protocols.graphql_ws import GRAPHQL_WS, GraphQLWSProtocol
 from .protocols.messages import WireMessage
 from .protocols.ws_core import OPEN, State
-from .servers import close_code_for
+from .servers import (
+    DEFAULT_MAX_SEND_BUFFER,
+    DEFAULT_SEND_BUFFER_TIMEOUT,
+    SLOW_READER_CLOSE_CODE,
+    close_code_for,
+    send_buffer_drained,
+)
 
 if TYPE_CHECKING:
     from strawberry import Schema
@@ -117,6 +123,12 @@ class GraphQLWSConsumer(ChannelsConsumer):
         max_message_size: longest text frame accepted, in characters; a longer
             one closes the connection with 1009.
         listener_buffer_size: see :class:`~strawberry_channels.ChannelsConsumer`.
+        max_send_buffer: bytes the server may hold unsent for this socket
+            (``None``: no limit). Over it, sending waits for the client to
+            read; a socket that stays over it for ``send_buffer_timeout``
+            seconds is closed with 4503. Only servers that buffer without limit
+            (Daphne) are watched; uvicorn's ``send`` waits by itself.
+        send_buffer_timeout: seconds a socket may stay over ``max_send_buffer``.
 
     Override :meth:`get_context`, :meth:`get_root_value`, :meth:`on_ws_connect`,
     :meth:`decode_json` and :meth:`encode_json` to customise it.
@@ -138,9 +150,13 @@ class GraphQLWSConsumer(ChannelsConsumer):
         allowed_origins: Sequence[str] | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         listener_buffer_size: int | None = None,
+        max_send_buffer: int | None = DEFAULT_MAX_SEND_BUFFER,
+        send_buffer_timeout: float = DEFAULT_SEND_BUFFER_TIMEOUT,
         **kwargs: Any,
     ) -> None:
         super().__init__(listener_buffer_size=listener_buffer_size, **kwargs)
+        self.max_send_buffer = max_send_buffer
+        self.send_buffer_timeout = send_buffer_timeout
         protocols = tuple(subscription_protocols or self.default_subscription_protocols)
         unknown = set(protocols) - {GRAPHQL_TRANSPORT_WS, GRAPHQL_WS}
         if unknown:
@@ -351,6 +367,12 @@ class GraphQLWSConsumer(ChannelsConsumer):
             protocol.connection_lost()
             logger.debug("Sending to a closed WebSocket failed: %r", error)
             raise _ConnectionGone from None
+        # Daphne buffers without limit: wait for a slow client, give up a stalled one.
+        if not await send_buffer_drained(
+            self.base_send, self.max_send_buffer, self.send_buffer_timeout
+        ):
+            await self._close(SLOW_READER_CLOSE_CODE, "Client reads too slowly")
+            raise _ConnectionGone
 
     async def _close(self, code: int, reason: str = "") -> None:
         protocol = self.protocol
