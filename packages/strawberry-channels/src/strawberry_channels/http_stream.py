@@ -18,7 +18,7 @@ from typing import Any
 
 from .operation_channel import ChannelLayerUnavailableError
 from .protocols.stream_encoder import EncodeJSON, StreamEncoder
-from .servers import send_buffer_drained
+from .servers import DEFAULT_MAX_SEND_BUFFER, DEFAULT_SEND_BUFFER_TIMEOUT, send_buffer_drained
 
 __all__ = ["write_stream"]
 
@@ -47,6 +47,8 @@ async def write_stream(
     encode: EncodeJSON,
     extra_headers: Iterable[tuple[bytes, bytes]] = (),
     heartbeat_interval: float | None = None,
+    max_send_buffer: int | None = DEFAULT_MAX_SEND_BUFFER,
+    send_buffer_timeout: float = DEFAULT_SEND_BUFFER_TIMEOUT,
 ) -> None:
     """Stream the operation's results to the client until it ends or the client leaves.
 
@@ -60,6 +62,10 @@ async def write_stream(
         extra_headers: response headers added to the encoder's.
         heartbeat_interval: seconds without a result after which a heartbeat
             is sent (``None``: none).
+        max_send_buffer: bytes the server may hold unsent (``None``: no limit);
+            see :func:`~strawberry_channels.servers.send_buffer_drained`.
+        send_buffer_timeout: seconds the connection may stay over it before
+            it is aborted.
     """
     headers = [*encoder.headers, *extra_headers]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -71,7 +77,7 @@ async def write_stream(
             await send({"type": "http.response.body", "body": chunk, "more_body": more})
             # Daphne buffers without limit: a client that stays behind is dropped
             # (its disconnect then cancels the producer).
-            await send_buffer_drained(send)
+            await send_buffer_drained(send, max_send_buffer, send_buffer_timeout)
 
     async def produce() -> None:
         results = payloads()

@@ -1,16 +1,18 @@
 """Clients that stop reading while messages flow: server memory stays bounded on every server.
 
-Ten raw sockets subscribe to a group and then never read again (a small receive
-buffer, so that the kernel holds little for them), while a fast client reads every
-message. The server runs in a subprocess (uvicorn, then Daphne) and reports its own
-RSS and how many connections it gave up through a query.
+Ten raw sockets subscribe to a group (over graphql-transport-ws, or over SSE) and
+then stop reading (a small receive buffer, so that the kernel holds little for
+them), while a fast client reads every message. The server runs in a subprocess
+(uvicorn, then Daphne) and reports its own RSS and how many connections it gave up
+through a query.
 
 * uvicorn's ``send`` waits while the socket is over its high-water mark, so the
   stalled operations stop and their listener buffers (100 messages) drop the oldest.
 * Daphne's ``send`` never waits, so the consumer watches the bytes Twisted holds:
   past ``max_send_buffer`` sending waits, and a socket still over it after
   ``send_buffer_timeout`` seconds is closed with 4503. Without that, Twisted kept
-  every byte (ten stalled readers took the server from 76 to 524 MB).
+  every byte (ten stalled readers took the server from 76 to 524 MB). A stream
+  over HTTP has no close code: it is aborted (default limit, 4 MiB).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import os
 import socket
 import struct
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -106,7 +107,9 @@ class Mutation:
 class Subscription:
     @strawberry.subscription
     async def listen(self, info: strawberry.Info, group: str) -> AsyncGenerator[str | None, None]:
-        async with info.context["ws"].listen_to_channel("test.message", groups=[group]) as cm:
+        context = info.context  # WebSockets: the consumer is "ws"; HTTP: the request's
+        consumer = context.get("ws") or context["request"].consumer
+        async with consumer.listen_to_channel("test.message", groups=[group]) as cm:
             yield None
             async for message in cm:
                 yield message["text"]
@@ -114,6 +117,7 @@ class Subscription:
 
 application = GraphQLProtocolTypeRouter(
     strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription),
+    http_options={"subscription_protocols": ["sse"], "listener_buffer_size": 100},
     ws_options={
         "listener_buffer_size": 100,
         "max_send_buffer": None if os.environ.get("NO_SEND_BUFFER_LIMIT") else 256 * 1024,
@@ -123,14 +127,22 @@ application = GraphQLProtocolTypeRouter(
 """
 
 SUBSCRIBE = json.dumps(
-    {"type": "subscribe", "id": "s", "payload": {"query": 'subscription { listen(group: "flood") }'}}
+    {
+        "type": "subscribe",
+        "id": "s",
+        "payload": {"query": 'subscription { listen(group: "flood") }'},
+    }
 )
 
 
-class RawWebSocket:
-    """A graphql-transport-ws client on a plain blocking socket that reads only when told."""
+class RawClient:
+    """A subscriber on a plain blocking socket that reads only when told.
 
-    def __init__(self, port: int) -> None:
+    ``transport``: ``"ws"`` (graphql-transport-ws) or ``"sse"`` (GraphQL over SSE).
+    """
+
+    def __init__(self, port: int, transport: str) -> None:
+        self.transport = transport
         self.sock = socket.socket()
         # A small receive buffer (it also turns off autotuning): the kernel holds
         # little for a client that does not read, the server has to hold the rest.
@@ -138,6 +150,16 @@ class RawWebSocket:
         self.sock.settimeout(30)
         self.sock.connect(("127.0.0.1", port))
         self.pending = b""
+        if transport == "sse":
+            body = json.dumps({"query": 'subscription { listen(group: "flood") }'}).encode()
+            self.sock.sendall(
+                f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                "Content-Type: application/json\r\nAccept: text/event-stream\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            self._head(b"HTTP/1.1 200")
+            return
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(
             (
@@ -146,10 +168,13 @@ class RawWebSocket:
                 "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
             ).encode()
         )
+        self._head(b"HTTP/1.1 101")
+
+    def _head(self, status: bytes) -> None:
         while b"\r\n\r\n" not in self.pending:
             self._fill()
         head, self.pending = self.pending.split(b"\r\n\r\n", 1)
-        assert head.startswith(b"HTTP/1.1 101"), head
+        assert head.startswith(status), head
 
     def _fill(self) -> None:
         chunk = self.sock.recv(65536)
@@ -191,14 +216,26 @@ class RawWebSocket:
                 return payload.decode()
 
     def subscribe(self) -> None:
+        if self.transport == "sse":
+            while b'"listen":null' not in self.pending.replace(b" ", b""):
+                self._fill()  # in the group
+            return
         self.send_text('{"type": "connection_init"}')
         assert "connection_ack" in self.text()
         self.send_text(SUBSCRIBE)
         assert '"listen":null' in self.text().replace(" ", "")  # in the group
 
     def close_code(self) -> int | None:
-        """Read on to the server's close frame: its code (None: the connection just ended)."""
+        """Read on to the server's close frame: its code (None: the connection just ended).
+
+        A stream over HTTP has no close code: None once the connection ends.
+        """
         try:
+            if self.transport == "sse":
+                while True:
+                    self.pending = self.pending[-64:]  # only the end matters
+                    self._fill()
+                    assert b"event: complete" not in self.pending
             while True:
                 opcode, payload = self.frame()
                 if opcode == 0x8:
@@ -211,10 +248,13 @@ class RawWebSocket:
             self.sock.close()
 
 
-@pytest.fixture(params=["uvicorn", "daphne"])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    (tmp_path / "slow_readers_app.py").write_text(APP)
-    with run_server("slow_readers_app:application", server=request.param, cwd=tmp_path) as url:
+@pytest.fixture(scope="module", params=["uvicorn", "daphne"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    folder = tmp_path_factory.mktemp(f"slow-readers-{request.param}")
+    (folder / "slow_readers_app.py").write_text(APP)
+    with run_server("slow_readers_app:application", server=request.param, cwd=folder) as url:
         yield request.param, url
 
 
@@ -224,20 +264,22 @@ async def query(http: httpx.AsyncClient, document: str) -> dict[str, int]:
     return data
 
 
+@pytest.mark.parametrize("transport", ["ws", "sse"])
 async def test_stalled_readers_cost_bounded_memory(
-    server: tuple[str, str], capsys: pytest.CaptureFixture[str]
+    server: tuple[str, str], transport: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     kind, url = server
     port = int(url.rsplit(":", 1)[1])
-    stalled: list[RawWebSocket] = []
+    stalled: list[RawClient] = []
     async with httpx.AsyncClient(base_url=url, timeout=30) as http, ws_client(url) as fast:
         try:
             await fast.start("f", 'subscription { listen(group: "flood") }')
             assert (await fast.next_payload())["payload"] == {"data": {"listen": None}}
             for _ in range(STALLED):
-                client = RawWebSocket(port)
+                client = RawClient(port, transport)
                 stalled.append(client)
                 await asyncio.to_thread(client.subscribe)
+            given_up = (await query(http, "{ givenUp }"))["givenUp"]  # by earlier tests
             idle = (await query(http, "{ rssKib }"))["rssKib"]
             peak = idle
             received: list[int] = []
@@ -255,7 +297,8 @@ async def test_stalled_readers_cost_bounded_memory(
             assert received == list(range(MESSAGES))
             with capsys.disabled():
                 print(
-                    f"\n{kind}: {STALLED} stalled readers x {MESSAGES * SIZE // 2**20} MiB sent: "
+                    f"\n{kind}, {transport}: {STALLED} stalled readers x "
+                    f"{MESSAGES * SIZE // 2**20} MiB sent: "
                     f"server RSS {idle // 1024} MiB idle, {peak // 1024} MiB at most"
                 )
             assert peak - idle < RSS_BOUND_KIB, (kind, idle, peak)
@@ -263,13 +306,14 @@ async def test_stalled_readers_cost_bounded_memory(
                 # Every stalled socket is given up once it has stayed over the limit, and
                 # reading on reaches the close frame.
                 for _ in range(300):
-                    if (await query(http, "{ givenUp }"))["givenUp"] >= STALLED:
+                    if (await query(http, "{ givenUp }"))["givenUp"] - given_up >= STALLED:
                         break
                     await asyncio.sleep(0.1)
                 codes = await asyncio.gather(
                     *(asyncio.to_thread(client.close_code) for client in stalled)
                 )
-                assert codes == [SLOW_READER_CLOSE_CODE] * STALLED
+                expected = SLOW_READER_CLOSE_CODE if transport == "ws" else None
+                assert codes == [expected] * STALLED
             else:
                 # uvicorn waits for the socket: nothing to give up, the buffers bound it.
                 assert (await query(http, "{ givenUp }"))["givenUp"] == 0
