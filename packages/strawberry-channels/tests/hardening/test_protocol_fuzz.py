@@ -3,7 +3,8 @@
 Each example plays a generated sequence on a fresh connection to a uvicorn server,
 then checks the invariants: no traceback in the server log, no abnormal (1006) or
 internal-error (1011, 4500) close, no group membership or task left once the
-socket is gone, and a fresh client answered afterwards.
+socket is gone, and a fresh client answered within 100 ms afterwards (see
+:func:`fresh_client_answers_within`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import contextlib
 import json
 import logging
 import os
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
+import pytest
 import websockets
 from channels.layers import get_channel_layer
 from conftest import serve
@@ -90,6 +94,50 @@ def frames(messages: st.SearchStrategy[Any]) -> st.SearchStrategy[list[Any]]:
     return st.lists(frame, max_size=12)
 
 
+#: The issue's invariant: a fresh client is answered within 100 ms after the fuzzing.
+FRESH_ANSWER_S = 0.1
+FRESH_ATTEMPTS = 5
+#: The best answer time of each example (reported at the end of the module).
+FRESH_BEST: list[float] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_fresh_answers(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if FRESH_BEST and reporter is not None:
+        ordered = sorted(FRESH_BEST)
+        reporter.write_line(
+            f"\nfresh client after fuzzing, best of up to {FRESH_ATTEMPTS}: median "
+            f"{ordered[len(ordered) // 2] * 1000:.1f} ms, slowest {ordered[-1] * 1000:.1f} ms "
+            f"({len(ordered)} examples)"
+        )
+
+
+async def fresh_client_answers_within(client: Callable[[], Awaitable[None]]) -> float:
+    """The best of a few fresh clients' answer times (connect, handshake, query), in seconds.
+
+    This is a stated invariant of the issue (the server is responsive again after
+    the fuzzing), not a benchmark, and it must not be flaky on the shared 2-core
+    machine the tests run on. So it is measured only once the fuzzed connection is
+    closed and its tasks and memberships have settled (the caller waited for that),
+    and it is the best of up to ``FRESH_ATTEMPTS`` clients, each a new connection:
+    one round trip can lose a scheduler slice to another process at any time, but
+    a server that is still busy with the fuzzed session (a runaway task, a stuck
+    loop) is slow on every attempt, and that is what fails.
+    """
+    best = float("inf")
+    for _ in range(FRESH_ATTEMPTS):
+        started = time.perf_counter()
+        await client()
+        best = min(best, time.perf_counter() - started)
+        if best < FRESH_ANSWER_S:
+            break
+    assert best < FRESH_ANSWER_S, f"no fresh client answered within 100 ms (best {best:.3f} s)"
+    FRESH_BEST.append(best)
+    return best
+
+
 class Errors(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
@@ -129,10 +177,14 @@ async def play(subprotocol: str, sequence: list[Any]) -> None:
                 await asyncio.sleep(0.01)
             assert layer.groups == {}, layer.groups
             assert len(asyncio.all_tasks()) <= baseline
-            async with ws_client(url, subprotocol) as fresh:
-                await fresh.start("f", "{ hello }")
-                answer = await fresh.next_payload(timeout=1)
-                assert answer["payload"] == {"data": {"hello": "Hello world"}}
+
+            async def fresh_client() -> None:
+                async with ws_client(url, subprotocol) as fresh:
+                    await fresh.start("f", "{ hello }")
+                    answer = await fresh.next_payload(timeout=5)
+                    assert answer["payload"] == {"data": {"hello": "Hello world"}}
+
+            await fresh_client_answers_within(fresh_client)
     finally:
         for logger in loggers:
             logger.removeHandler(errors)
@@ -190,8 +242,24 @@ def test_fuzz_http(requests: list[tuple[str, str, str, str]]) -> None:
                         headers={"content-type": content_type, "accept": accept},
                     )
                     assert response.status_code < 500, (response.status_code, response.text)
-                fresh = await http.post("/graphql", json={"query": "{ hello }"})
-                assert fresh.json() == {"data": {"hello": "Hello world"}}
+
+                async def fresh_client() -> None:
+                    # A bare connection: building an httpx client costs ~40 ms of
+                    # client-side CPU (an SSL context), which is not the server's answer.
+                    host, port = url.removeprefix("http://").split(":")
+                    reader, writer = await asyncio.open_connection(host, int(port))
+                    body = b'{"query": "{ hello }"}'
+                    writer.write(
+                        b"POST /graphql HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
+                        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                        % (host.encode(), len(body), body)
+                    )
+                    answer = await asyncio.wait_for(reader.read(), 5)
+                    writer.close()
+                    assert answer.startswith(b"HTTP/1.1 200"), answer
+                    assert answer.endswith(b'{"data":{"hello":"Hello world"}}'), answer
+
+                await fresh_client_answers_within(fresh_client)
         finally:
             logger.removeHandler(errors)
         assert not [r for r in errors.records if r.exc_info]
