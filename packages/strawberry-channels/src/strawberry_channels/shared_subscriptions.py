@@ -36,6 +36,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from graphql import GraphQLError
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -299,7 +300,11 @@ async def join(
     if not rules.enabled or not rules.any_marked:
         return None
     query = operation.query
-    verdict = rules.verdict(document_cache.parse(query), query, operation.operation_name)
+    try:
+        document = document_cache.parse(query)
+    except GraphQLError:
+        return None  # the unshared run reports it
+    verdict = rules.verdict(document, query, operation.operation_name)
     if verdict == NOT_MARKED:
         return None
     if verdict is None and operation.extensions:
