@@ -21,7 +21,10 @@ def consumer(target: Any) -> Any:
 
 async def raw_body(url: str, protocol: Literal["sse", "multipart"], count: int) -> bytes:
     """The stream's bytes up to its ``count``-th event (the connection is then closed)."""
-    async with GraphQLHTTPClient(url) as client, client.stream(TICKS, protocol=protocol) as response:
+    async with (
+        GraphQLHTTPClient(url) as client,
+        client.stream(TICKS, protocol=protocol) as response,
+    ):
         assert response.status_code == 200
         body = b""
         async for chunk in response.aiter_raw():
