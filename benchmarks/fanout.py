@@ -9,10 +9,16 @@ subscriptions each (all in one group), then sends one mutation whose resolver
 * ``probe_max_ms``: the slowest ``{ hello }`` answered over HTTP by another
   client while the fan-out ran (one probe every 20 ms).
 
+``--shared`` marks the subscription field with ``SharedSubscription()``: the
+identical subscriptions then share one execution in the server process (one
+group membership, one execution and one encoded payload per event), instead of
+one each.
+
 Usage::
 
     python benchmarks/fanout.py --layer local --sockets 100 --per-socket 100
     python benchmarks/fanout.py --layer channels --sockets 20 --per-socket 100
+    python benchmarks/fanout.py --layer local --sockets 100 --per-socket 100 --shared
 
 Prints one JSON line. Bounded: every wait has a timeout (``--timeout``).
 """
@@ -36,7 +42,7 @@ LAYERS = {
 }
 
 
-def serve(port: int, layer: str) -> None:
+def serve(port: int, layer: str, shared: bool) -> None:
     """The server process: the schema on uvicorn with the chosen layer."""
     import django
     from django.conf import settings
@@ -50,13 +56,23 @@ def serve(port: int, layer: str) -> None:
     import uvicorn
     from channels.layers import get_channel_layer
 
-    from strawberry_channels import GraphQLProtocolTypeRouter
+    from strawberry_channels import (
+        GraphQLProtocolTypeRouter,
+        SharedSubscription,
+        shared_subscription_stats,
+    )
 
     @strawberry.type
     class Query:
         @strawberry.field
         def hello(self) -> str:
             return "world"
+
+        @strawberry.field
+        def shared_ready(self) -> int:
+            """Subscribers of shared executions, once the executions are in the group."""
+            members = getattr(get_channel_layer(), "groups", {}).get("fanout", {})
+            return shared_subscription_stats(schema).subscribers if members else 0
 
     @strawberry.type
     class Mutation:
@@ -67,7 +83,7 @@ def serve(port: int, layer: str) -> None:
 
     @strawberry.type
     class Subscription:
-        @strawberry.subscription
+        @strawberry.subscription(extensions=[SharedSubscription()] if shared else [])
         async def fanout(self, info: strawberry.Info) -> AsyncGenerator[str | None, None]:
             async with info.context["ws"].listen_to_channel("fan.out", groups=["fanout"]) as cm:
                 yield None
@@ -105,7 +121,9 @@ async def wait_for_server(port: int, timeout: float) -> None:
     raise TimeoutError("server did not start")
 
 
-async def subscriber_socket(url: str, per_socket: int, ready: asyncio.Queue[Any]) -> Any:
+async def subscriber_socket(
+    url: str, per_socket: int, ready: asyncio.Queue[Any], shared: bool
+) -> Any:
     import websockets
 
     socket_ = await websockets.connect(url, subprotocols=["graphql-transport-ws"], max_size=None)
@@ -121,7 +139,9 @@ async def subscriber_socket(url: str, per_socket: int, ready: asyncio.Queue[Any]
                 }
             )
         )
-    for _ in range(per_socket):  # each confirmed with null: it is in the group
+    # Each confirmed with null: it is in the group. A shared execution yields its
+    # null once, to the subscribers it has then: readiness is asked of the server.
+    for _ in range(0 if shared else per_socket):
         message = json.loads(await socket_.recv())
         assert message["type"] == "next", message
     await ready.put(None)
@@ -129,10 +149,34 @@ async def subscriber_socket(url: str, per_socket: int, ready: asyncio.Queue[Any]
 
 
 async def receive_all(socket_: Any, per_socket: int) -> float:
-    for _ in range(per_socket):
+    got = 0
+    while got < per_socket:
         message = json.loads(await socket_.recv())
+        if message["payload"]["data"]["fanout"] is None:  # a shared execution's confirmation
+            continue
         assert message["payload"]["data"]["fanout"] == "go", message
+        got += 1
     return time.perf_counter()
+
+
+async def query(port: int, document: str) -> Any:
+    body = json.dumps({"query": document}).encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+        b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    response = await reader.read()
+    writer.close()
+    return json.loads(response.split(b"\r\n\r\n", 1)[1])["data"]
+
+
+async def wait_shared_ready(port: int, subscribers: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while (await query(port, "{ sharedReady }"))["sharedReady"] < subscribers:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the shared subscribers did not all join")
+        await asyncio.sleep(0.1)
 
 
 async def probe(base: str, stop: asyncio.Event, latencies: list[float]) -> None:
@@ -155,14 +199,20 @@ async def probe(base: str, stop: asyncio.Event, latencies: list[float]) -> None:
         writer.close()
 
 
-async def measure(port: int, sockets: int, per_socket: int, timeout: float) -> dict[str, Any]:
+async def measure(
+    port: int, sockets: int, per_socket: int, timeout: float, shared: bool
+) -> dict[str, Any]:
     url = f"ws://127.0.0.1:{port}/graphql"
     ready: asyncio.Queue[Any] = asyncio.Queue()
     started = time.perf_counter()
     clients = await asyncio.wait_for(
-        asyncio.gather(*(subscriber_socket(url, per_socket, ready) for _ in range(sockets))),
+        asyncio.gather(
+            *(subscriber_socket(url, per_socket, ready, shared) for _ in range(sockets))
+        ),
         timeout,
     )
+    if shared:
+        await wait_shared_ready(port, sockets * per_socket, timeout)
     subscribed_s = time.perf_counter() - started
     latencies: list[float] = []
     stop = asyncio.Event()
@@ -199,23 +249,34 @@ def main() -> None:
     parser.add_argument("--sockets", type=int, default=100)
     parser.add_argument("--per-socket", type=int, default=100)
     parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--shared", action="store_true", help="a SharedSubscription field")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.layer)
+        serve(args.serve, args.layer, args.shared)
         return
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(port), "--layer", args.layer],
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            str(port),
+            "--layer",
+            args.layer,
+            *(["--shared"] if args.shared else []),
+        ],
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         asyncio.run(wait_for_server(port, 30))
-        result = asyncio.run(measure(port, args.sockets, args.per_socket, args.timeout))
+        result = asyncio.run(
+            measure(port, args.sockets, args.per_socket, args.timeout, args.shared)
+        )
     finally:
         server.terminate()
         server.wait(10)
-    print(json.dumps({"layer": args.layer, **result}))
+    print(json.dumps({"layer": args.layer, "shared": args.shared, **result}))
 
 
 if __name__ == "__main__":

@@ -104,14 +104,15 @@ FRESH_BEST: list[float] = []
 @pytest.fixture(scope="module", autouse=True)
 def report_fresh_answers(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if FRESH_BEST and reporter is not None:
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if FRESH_BEST and capture is not None:
         ordered = sorted(FRESH_BEST)
-        reporter.write_line(
-            f"\nfresh client after fuzzing, best of up to {FRESH_ATTEMPTS}: median "
-            f"{ordered[len(ordered) // 2] * 1000:.1f} ms, slowest {ordered[-1] * 1000:.1f} ms "
-            f"({len(ordered)} examples)"
-        )
+        with capture.global_and_fixture_disabled():
+            print(
+                f"\nfresh client after fuzzing, best of up to {FRESH_ATTEMPTS}: median "
+                f"{ordered[len(ordered) // 2] * 1000:.1f} ms, slowest "
+                f"{ordered[-1] * 1000:.1f} ms ({len(ordered)} examples)"
+            )
 
 
 async def fresh_client_answers_within(client: Callable[[], Awaitable[None]]) -> float:
