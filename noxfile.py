@@ -308,7 +308,9 @@ def soak(session: nox.Session) -> None:
             "HARDENING_SOAK_MESSAGES": "100000",
         },
     )
-    for layer in ("local", "channels"):
+    # One group message to 10,000 subscribers (2,000 on Channels' layer), unshared and on a
+    # SharedSubscription field.
+    for layer, shared in (("local", False), ("local", True), ("channels", False)):
         sockets = "100" if layer == "local" else "20"
         session.run(
             "python",
@@ -319,6 +321,7 @@ def soak(session: nox.Session) -> None:
             sockets,
             "--per-socket",
             "100",
+            *(["--shared"] if shared else []),
         )
 
 
