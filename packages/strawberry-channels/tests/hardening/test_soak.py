@@ -6,10 +6,14 @@ Reduced in the default run; `nox -s soak` runs 1,000 connections and 100,000 mes
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import ctypes
+import ctypes.util
 import gc
 import os
 import resource
+import sys
 from typing import Any
 
 import pytest
@@ -23,6 +27,31 @@ from strawberry_channels import GraphQLProtocolTypeRouter, GraphQLWSConsumer
 
 CONNECTIONS = int(os.environ.get("HARDENING_SOAK_CONNECTIONS", "50"))
 MESSAGES = int(os.environ.get("HARDENING_SOAK_MESSAGES", "5000"))
+#: ``HARDENING_SOAK_TRACE=1``: also print the Python objects alive after the vanish
+#: that were not at idle (by type), and the RSS once the C allocator gave its free
+#: memory back (malloc_trim): what is held by us, and what is allocator slack.
+TRACE = os.environ.get("HARDENING_SOAK_TRACE", "") == "1"
+
+
+def objects_by_type() -> collections.Counter[str]:
+    counts: collections.Counter[str] = collections.Counter()
+    for obj in gc.get_objects():
+        kind = type(obj)
+        counts[f"{kind.__module__}.{kind.__qualname__}"] += 1
+    return counts
+
+
+def malloc_trim() -> bool:
+    """Give the C allocator's free memory back to the system (glibc only)."""
+    name = ctypes.util.find_library("c")
+    if not sys.platform.startswith("linux") or name is None:
+        return False
+    libc = ctypes.CDLL(name)
+    trim = getattr(libc, "malloc_trim", None)
+    if trim is None:
+        return False
+    trim(0)
+    return True
 
 
 def rss_kib() -> int:
@@ -38,6 +67,7 @@ async def soak(layer: Any, consumer: type[GraphQLWSConsumer]) -> dict[str, int]:
     app = GraphQLProtocolTypeRouter(make_schema(), ws_consumer_class=consumer)
     async with serve(app) as url:
         gc.collect()
+        before = objects_by_type() if TRACE else collections.Counter()
         idle = rss_kib()
         baseline_tasks = len(asyncio.all_tasks())
         async with contextlib.AsyncExitStack() as stack:
@@ -67,6 +97,8 @@ async def soak(layer: Any, consumer: type[GraphQLWSConsumer]) -> dict[str, int]:
             received = await asyncio.wait_for(asyncio.gather(*readers), 120)
             expected = list(range(per_connection))
             lost_or_reordered = sum(got != expected for got in received)
+            delivered = sum(len(got) for got in received)
+            del received
             for client in clients:
                 reset(client)
         for _ in range(400):
@@ -74,15 +106,25 @@ async def soak(layer: Any, consumer: type[GraphQLWSConsumer]) -> dict[str, int]:
             if left == 0 and len(asyncio.all_tasks()) <= baseline_tasks:
                 break
             await asyncio.sleep(0.05)
+        # The clients share the process: what they held must not count as the server's.
+        del clients, readers, client
         gc.collect()
-        return {
-            "delivered": sum(len(got) for got in received),
+        figures = {
+            "delivered": delivered,
             "lost_or_reordered": lost_or_reordered,
             "memberships_left": await memberships(layer, "soak"),
             "tasks_left": max(0, len(asyncio.all_tasks()) - baseline_tasks),
             "idle_kib": idle,
             "after_kib": rss_kib(),
         }
+        if TRACE:
+            grown = objects_by_type() - before
+            print(f"\nobjects alive after the vanish, not at idle: {sum(grown.values())}")
+            for name, count in grown.most_common(12):
+                print(f"  {count:+8d} {name}")
+            if malloc_trim():
+                figures["after_trim_kib"] = rss_kib()
+        return figures
 
 
 def check(figures: dict[str, int]) -> None:
