@@ -44,7 +44,6 @@ from . import execution
 from .base import ChannelsConsumer
 from .bounded_queue import BoundedQueue
 from .execution import SharedResult
-from .layers import GROUP_SEND_BATCH
 from .listener import DROP_WARNING_EVERY
 from .sharing_rules import NOT_MARKED, SharingRules, install_shared_subscriptions, variables_key
 
@@ -247,14 +246,8 @@ class _Hub:
                         # (Refusals and incremental frames are handed on as they are.)
                         event = SharedResult(result) if type(result) is ExecutionResult else result
                         stats.events += 1
-                        # In batches, as LocalChannelLayer.group_send wakes receivers:
-                        # 10,000 subscribers woken in one step ran 10,000 sends before
-                        # the loop polled a socket again (another client waited 0.7 s).
-                        for count, subscriber in enumerate(list(subscribers), 1):
-                            if subscriber in subscribers:  # (it may leave meanwhile)
-                                subscriber._push(event)
-                            if count % GROUP_SEND_BATCH == 0:
-                                await asyncio.sleep(0)
+                        for subscriber in subscribers:
+                            subscriber._push(event)
                 except Exception as failure:
                     error = failure
                 finally:
