@@ -248,7 +248,11 @@ def test_fuzz_http(requests: list[tuple[str, str, str, str]]) -> None:
                         content=body.encode(),
                         headers={"content-type": content_type, "accept": accept},
                     )
-                    assert response.status_code < 500, (response.status_code, response.text)
+                    assert response.status_code < 500, (
+                        response.status_code,
+                        response.text,
+                        [logging.Formatter().format(r) for r in errors.records],
+                    )
 
                 async def fresh_client() -> None:
                     # A bare connection: building an httpx client costs ~40 ms of
