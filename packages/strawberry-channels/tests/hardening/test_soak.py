@@ -28,8 +28,9 @@ from strawberry_channels import GraphQLProtocolTypeRouter, GraphQLWSConsumer
 CONNECTIONS = int(os.environ.get("HARDENING_SOAK_CONNECTIONS", "50"))
 MESSAGES = int(os.environ.get("HARDENING_SOAK_MESSAGES", "5000"))
 #: ``HARDENING_SOAK_TRACE=1``: also print the Python objects alive after the vanish
-#: that were not at idle (by type), and the RSS once the C allocator gave its free
-#: memory back (malloc_trim): what is held by us, and what is allocator slack.
+#: that were not at idle (by type), pymalloc's arena statistics, and the RSS once the
+#: C allocator gave its free memory back (malloc_trim): what is held by us, and what
+#: is allocator slack.
 TRACE = os.environ.get("HARDENING_SOAK_TRACE", "") == "1"
 
 
@@ -124,6 +125,7 @@ async def soak(layer: Any, consumer: type[GraphQLWSConsumer]) -> dict[str, int]:
                 print(f"  {count:+8d} {name}")
             if malloc_trim():
                 figures["after_trim_kib"] = rss_kib()
+            sys._debugmallocstats()  # pymalloc's arenas, to stderr
         return figures
 
 
