@@ -21,7 +21,13 @@ from channels.layers import get_channel_layer
 from conftest import serve
 from hardening_helpers import ws_client
 from hardening_schema import make_schema
-from test_membership_leaks import RedisWSConsumer, memberships, redis_layer, reset  # noqa: F401
+from test_membership_leaks import (  # noqa: F401
+    RedisWSConsumer,
+    memberships,
+    redis_layer,
+    reset,
+    wait_for_no_memberships,
+)
 
 from strawberry_channels import GraphQLProtocolTypeRouter, GraphQLWSConsumer
 
@@ -63,10 +69,27 @@ def rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+async def warm_up(layer: Any, url: str) -> None:
+    """One client through the whole cycle first: idle is a server that has served.
+
+    What the first connection imports and caches (about a thousand functions and
+    types of lazily imported modules, and their code) stays for the life of any
+    server, and is not something the vanished clients left behind.
+    """
+    async with ws_client(url) as client:
+        await client.start("s", 'subscription { listen(group: "warm") }')
+        assert (await client.next_payload())["type"] == "next"
+        await layer.group_send("warm", {"type": "test.message", "text": "0"})
+        assert (await client.next_payload())["payload"]["data"]["listen"] == "0"
+        reset(client)
+    assert await wait_for_no_memberships(layer, "warm") == 0
+
+
 async def soak(layer: Any, consumer: type[GraphQLWSConsumer]) -> dict[str, int]:
     per_connection = MESSAGES // CONNECTIONS
     app = GraphQLProtocolTypeRouter(make_schema(), ws_consumer_class=consumer)
     async with serve(app) as url:
+        await warm_up(layer, url)
         gc.collect()
         before = objects_by_type() if TRACE else collections.Counter()
         idle = rss_kib()
