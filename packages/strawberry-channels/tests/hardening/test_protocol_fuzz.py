@@ -99,8 +99,9 @@ FRESH_ANSWER_S = 0.1
 FRESH_ATTEMPTS = 10
 #: Seconds between attempts, so that the attempts span a second or more.
 FRESH_PAUSE_S = 0.1
-#: The best answer time of each example (reported at the end of the module).
+#: The best answer time of each example, and the attempts it took (reported at the end).
 FRESH_BEST: list[float] = []
+FRESH_TRIES: list[int] = []
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -113,7 +114,9 @@ def report_fresh_answers(request: pytest.FixtureRequest) -> Iterator[None]:
             print(
                 f"\nfresh client after fuzzing, best of up to {FRESH_ATTEMPTS}: median "
                 f"{ordered[len(ordered) // 2] * 1000:.1f} ms, slowest "
-                f"{ordered[-1] * 1000:.1f} ms ({len(ordered)} examples)"
+                f"{ordered[-1] * 1000:.1f} ms ({len(ordered)} examples; more than one "
+                f"attempt {sum(tries > 1 for tries in FRESH_TRIES)} times, at most "
+                f"{max(FRESH_TRIES)})"
             )
 
 
@@ -133,7 +136,9 @@ async def fresh_client_answers_within(client: Callable[[], Awaitable[None]]) -> 
     attempt, and that is what fails.
     """
     best = float("inf")
-    for _ in range(FRESH_ATTEMPTS):
+    tries = 0
+    while tries < FRESH_ATTEMPTS:
+        tries += 1
         started = time.perf_counter()
         await client()
         best = min(best, time.perf_counter() - started)
@@ -142,6 +147,7 @@ async def fresh_client_answers_within(client: Callable[[], Awaitable[None]]) -> 
         await asyncio.sleep(FRESH_PAUSE_S)
     assert best < FRESH_ANSWER_S, f"no fresh client answered within 100 ms (best {best:.3f} s)"
     FRESH_BEST.append(best)
+    FRESH_TRIES.append(tries)
     return best
 
 
