@@ -13,7 +13,7 @@ import httpx
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from strawberry_channels import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry_channels import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 #: The selection every test subscribes to, unless it says otherwise.
 PRICES = (
@@ -63,6 +63,7 @@ class WSClient:
             sock=sock,
             max_queue=4,
             ping_interval=None,  # a client that reads nothing would miss the pong
+            compression=None,  # frames on the wire as they are: what the socket holds is known
             max_size=None,
         ) as connection:
             client = cls(connection, protocol)
@@ -113,8 +114,7 @@ class WSClient:
             frames.append(text)
             message = json.loads(text)
             if message.get("id") == id and message["type"] in {"complete", "error"}:
-                if message["type"] == "complete" or self.protocol != GRAPHQL_WS_PROTOCOL:
-                    return frames
+                return frames
 
 
 def sequence_of(frame: str) -> int:
@@ -158,10 +158,20 @@ class Server:
                 raise AssertionError(f"never true: {what}; last state {state}")
             await asyncio.sleep(0.02)
 
-    async def wait_for_subscribers(self, count: int) -> dict[str, Any]:
+    async def wait_for_subscribers(
+        self, count: int, symbol: str, channels: int | None = 1
+    ) -> dict[str, Any]:
+        """Until ``count`` operations are subscribed to shared executions and ``channels``
+        channels listen to the symbol's group: then a tick published reaches them all (an
+        execution joins the group just after its first subscriber joined it). ``None``: the
+        group is not in this process's memory (Redis), the caller checks it."""
+        group = f"ticker.{symbol}"
         return await self.wait_until(
-            lambda state: state["stats"]["subscribers"] == count,
-            f"{count} shared subscribers",
+            lambda state: (
+                state["stats"]["subscribers"] == count
+                and (channels is None or len(state["groups"].get(group, [])) == channels)
+            ),
+            f"{count} shared subscribers, {channels} channels in the group of {symbol}",
         )
 
     async def wait_for_listeners(self, symbol: str, count: int) -> dict[str, Any]:

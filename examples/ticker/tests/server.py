@@ -66,6 +66,7 @@ def group_members() -> dict[str, list[str]]:
     }
 
 
+# --8<-- [start:state]
 async def _state() -> dict[str, Any]:
     return {
         "stats": plain_stats(shared_subscription_stats(schema)),
@@ -73,6 +74,9 @@ async def _state() -> dict[str, Any]:
         "log": list(_LOG.lines),
         "dropped": ChannelsConsumer.total_dropped_messages,
     }
+
+
+# --8<-- [end:state]
 
 
 async def _publish(body: dict[str, Any]) -> dict[str, Any]:
@@ -106,4 +110,5 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "http" and scope["path"].startswith("/_test/"):
         await _test_endpoint(scope, receive, send)
     else:
-        await ticker_application(scope, receive, send)
+        app: Any = ticker_application
+        await app(scope, receive, send)

@@ -10,10 +10,12 @@ import asyncio
 import json
 
 import pytest
-from gql import Client, gql
+from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
 from strawberry_channels import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry_channels.testing import run_server
+from tests.conftest import APPLICATION, PROJECT, SERVER_ENV
 from tests.helpers import PRICES, Server, WSClient, sequence_of, ws_url
 
 PROTOCOLS = [GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL]
@@ -37,7 +39,7 @@ async def test_frames_are_byte_identical_to_an_unshared_execution(
     ):
         for client in (first, second, unshared):
             await client.subscribe("1", PRICES, variables)
-        await server.wait_for_subscribers(2)
+        await server.wait_for_subscribers(2, "ACME")
         # One group member for the shared execution, one for the unshared operation.
         await server.wait_for_listeners("ACME", 2)
         assert (await server.stats())["executions"] == 1
@@ -54,28 +56,51 @@ async def test_frames_are_byte_identical_to_an_unshared_execution(
     assert errored["errors"][0]["path"] == ["prices", "percentChange"]
 
 
+async def test_frames_are_byte_identical_with_sharing_switched_off(server: Server) -> None:
+    """The same ticks on a second server whose schema has sharing switched off
+    (``disable_shared_subscriptions``) give the same frames."""
+    env = {**SERVER_ENV, "TICKER_SHARING": "off"}
+    with run_server(APPLICATION, cwd=PROJECT, env=env) as url:
+        unshared_server = Server(url)
+        try:
+            async with (
+                WSClient.connect(server.url) as shared,
+                WSClient.connect(url) as unshared,
+            ):
+                await shared.subscribe("1", PRICES, {"symbol": "SWITCH"})
+                await unshared.subscribe("1", PRICES, {"symbol": "SWITCH"})
+                await server.wait_for_subscribers(1, "SWITCH")
+                state = await unshared_server.wait_for_listeners("SWITCH", 1)
+                assert state["stats"]["executions"] == 0
+                for each in (server, unshared_server):
+                    await each.publish_many("SWITCH", 1, 20)
+                frames = [await client.frames(20) for client in (shared, unshared)]
+        finally:
+            await unshared_server.close()
+    assert frames[0] == frames[1]
+    assert [sequence_of(frame) for frame in frames[0]] == list(range(1, 21))
+
+
 # 2. Order -------------------------------------------------------------------------------------
 
 
 async def test_every_subscriber_gets_every_event_in_order(server: Server) -> None:
     """Three gql clients on one execution; 500 ticks published in one burst."""
     count = 500
-    clients = [
-        Client(transport=WebsocketsTransport(url=ws_url(server.url))) for _ in range(3)
-    ]
+    clients = [Client(transport=WebsocketsTransport(url=ws_url(server.url))) for _ in range(3)]
 
     async def collect(client: Client) -> list[int]:
         seen = []
         async with client as session:
-            subscription = session.subscribe(gql(PRICES), variable_values={"symbol": "ORD"})
-            async for result in subscription:
+            request = GraphQLRequest(PRICES, variable_values={"symbol": "ORD"})
+            async for result in session.subscribe(request):
                 seen.append(result["prices"]["sequence"])
                 if len(seen) == count:
                     break
         return seen
 
     tasks = [asyncio.create_task(collect(client)) for client in clients]
-    await server.wait_for_subscribers(3)
+    await server.wait_for_subscribers(3, "ORD")
     await server.publish_many("ORD", 1, count)
     received = await asyncio.gather(*tasks)
 
@@ -91,13 +116,13 @@ async def test_every_subscriber_gets_every_event_in_order(server: Server) -> Non
 async def test_late_joiner_starts_with_the_next_event(server: Server) -> None:
     async with WSClient.connect(server.url) as early, WSClient.connect(server.url) as late:
         await early.subscribe("1", PRICES, {"symbol": "LATE"})
-        await server.wait_for_subscribers(1)
+        await server.wait_for_subscribers(1, "LATE")
         await server.publish_price("LATE", 101)
         await server.publish_price("LATE", 102)
         early_frames = await early.frames(2)
 
         await late.subscribe("1", PRICES, {"symbol": "LATE"})
-        await server.wait_for_subscribers(2)
+        await server.wait_for_subscribers(2, "LATE")
         third = await server.publish_price("LATE", 103)
         early_frames.append(await early.frame())
         late_frame = await late.frame()
@@ -111,18 +136,18 @@ async def test_one_subscribers_complete_does_not_affect_the_others(server: Serve
     async with WSClient.connect(server.url) as stays, WSClient.connect(server.url) as leaves:
         await stays.subscribe("1", PRICES, {"symbol": "CMPL"})
         await leaves.subscribe("7", PRICES, {"symbol": "CMPL"})
-        await server.wait_for_subscribers(2)
+        await server.wait_for_subscribers(2, "CMPL")
         first = await server.publish_price("CMPL", 101)
         assert sequence_of(await leaves.frame()) == first
 
         await leaves.complete("7")
-        await server.wait_for_subscribers(1)
+        await server.wait_for_subscribers(1, "CMPL")
         second = await server.publish_price("CMPL", 102)
         assert [sequence_of(f) for f in await stays.frames(2)] == [first, second]
         # The connection that completed is still open and can subscribe again: it joins
         # the running execution.
         await leaves.subscribe("8", PRICES, {"symbol": "CMPL"})
-        await server.wait_for_subscribers(2)
+        await server.wait_for_subscribers(2, "CMPL")
         third = await server.publish_price("CMPL", 103)
         assert sequence_of(await leaves.frame()) == third
         assert sequence_of(await stays.frame()) == third
@@ -134,12 +159,12 @@ async def test_one_subscribers_disconnect_does_not_affect_the_others(server: Ser
         await stays.subscribe("1", PRICES, {"symbol": "DISC"})
         async with WSClient.connect(server.url) as vanishes:
             await vanishes.subscribe("1", PRICES, {"symbol": "DISC"})
-            await server.wait_for_subscribers(2)
+            await server.wait_for_subscribers(2, "DISC")
             first = await server.publish_price("DISC", 101)
             assert sequence_of(await vanishes.frame()) == first
             # Gone without a complete: the TCP connection is cut.
             vanishes.connection.transport.abort()
-        await server.wait_for_subscribers(1)
+        await server.wait_for_subscribers(1, "DISC")
         second = await server.publish_price("DISC", 102)
         assert [sequence_of(f) for f in await stays.frames(2)] == [first, second]
         assert (await server.stats())["executions"] == 1
@@ -151,12 +176,12 @@ async def test_last_subscriber_leaving_stops_the_execution_and_leaves_the_groups
     async with WSClient.connect(server.url) as first, WSClient.connect(server.url) as second:
         await first.subscribe("1", PRICES, {"symbol": "LAST"})
         await second.subscribe("1", PRICES, {"symbol": "LAST"})
-        state = await server.wait_for_subscribers(2)
+        state = await server.wait_for_subscribers(2, "LAST")
         assert state["stats"]["executions"] == 1
         assert len(state["groups"]["ticker.LAST"]) == 1  # one channel for both
 
         await first.complete("1")
-        state = await server.wait_for_subscribers(1)
+        state = await server.wait_for_subscribers(1, "LAST")
         assert state["stats"]["executions"] == 1
         assert len(state["groups"]["ticker.LAST"]) == 1
 
@@ -169,7 +194,7 @@ async def test_last_subscriber_leaving_stops_the_execution_and_leaves_the_groups
         # A tick now reaches nobody, and a new subscriber starts a new execution.
         await server.publish_price("LAST", 101)
         await first.subscribe("2", PRICES, {"symbol": "LAST"})
-        await server.wait_for_subscribers(1)
+        await server.wait_for_subscribers(1, "LAST")
         tick = await server.publish_price("LAST", 102)
         assert sequence_of(await first.frame()) == tick
 
@@ -189,7 +214,7 @@ async def test_a_resolver_error_reaches_every_subscriber(server: Server, protoco
     ):
         for client in (first, second, unshared):
             await client.subscribe("1", PRICES, {"symbol": "HALT"})
-        await server.wait_for_subscribers(2)
+        await server.wait_for_subscribers(2, "HALT")
         await server.wait_for_listeners("HALT", 2)
         await server.publish_price("HALT", 101)
         await server.halt("HALT")
@@ -200,8 +225,12 @@ async def test_a_resolver_error_reaches_every_subscriber(server: Server, protoco
 
     assert frames[0] == frames[2]
     assert frames[1] == frames[2]
+    # As an unshared operation on these protocols: a result with the error, then the end.
     messages = [json.loads(frame) for frame in frames[2]]
-    assert messages[0]["type"] in {"next", "data"}
-    errors = [m for m in messages[1:] if m["type"] in {"next", "data", "error"}]
-    assert "Trading in HALT is halted" in json.dumps(errors)
+    result = "next" if protocol == GRAPHQL_TRANSPORT_WS_PROTOCOL else "data"
+    assert [m["type"] for m in messages] == [result, result, "complete"]
+    assert messages[1]["payload"] == {
+        "data": None,
+        "errors": [{"message": "Trading in HALT is halted"}],
+    }
     assert state["stats"]["subscribers"] == 0

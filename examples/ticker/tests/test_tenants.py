@@ -15,7 +15,7 @@ async def test_two_tenants_get_two_executions(server: Server) -> None:
     ):
         for client in (acme_1, acme_2, globex):
             await client.subscribe("1", PRICES, {"symbol": "TEN"})
-        state = await server.wait_for_subscribers(3)
+        state = await server.wait_for_subscribers(3, "TEN", channels=2)
         assert state["stats"]["executions"] == 2
         assert len(state["groups"]["ticker.TEN"]) == 2  # a channel per tenant
         await server.publish_price("TEN", 101)

@@ -12,7 +12,11 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter
 from django.urls import re_path
 
-from strawberry_channels import GraphQLHTTPConsumer, GraphQLWSConsumer
+from strawberry_channels import (
+    GraphQLHTTPConsumer,
+    GraphQLWSConsumer,
+    disable_shared_subscriptions,
+)
 from ticker.consumers import TenantWSConsumer
 from ticker.schema import schema
 
@@ -20,7 +24,13 @@ application = ProtocolTypeRouter(
     {
         "http": URLRouter(
             [
-                re_path(r"^graphql/?$", GraphQLHTTPConsumer.as_asgi(schema=schema)),
+                re_path(
+                    r"^graphql/?$",
+                    # Subscriptions over Server-Sent Events and multipart HTTP too.
+                    GraphQLHTTPConsumer.as_asgi(
+                        schema=schema, subscription_protocols=("sse", "multipart")
+                    ),
+                ),
                 re_path(r"", django_asgi_app),
             ]
         ),
@@ -35,3 +45,8 @@ application = ProtocolTypeRouter(
     }
 )
 # --8<-- [end:routing]
+
+# --8<-- [start:switch]
+if os.environ.get("TICKER_SHARING") == "off":
+    disable_shared_subscriptions(schema)  # every subscription runs unshared
+# --8<-- [end:switch]
