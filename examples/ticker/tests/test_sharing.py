@@ -39,9 +39,8 @@ async def test_frames_are_byte_identical_to_an_unshared_execution(
     ):
         for client in (first, second, unshared):
             await client.subscribe("1", PRICES, variables)
-        await server.wait_for_subscribers(2, "ACME")
         # One group member for the shared execution, one for the unshared operation.
-        await server.wait_for_listeners("ACME", 2)
+        await server.wait_for_subscribers(2, "ACME", channels=2)
         assert (await server.stats())["executions"] == 1
 
         await server.publish_price("ACME", 101.5)
@@ -214,8 +213,7 @@ async def test_a_resolver_error_reaches_every_subscriber(server: Server, protoco
     ):
         for client in (first, second, unshared):
             await client.subscribe("1", PRICES, {"symbol": "HALT"})
-        await server.wait_for_subscribers(2, "HALT")
-        await server.wait_for_listeners("HALT", 2)
+        await server.wait_for_subscribers(2, "HALT", channels=2)
         await server.publish_price("HALT", 101)
         await server.halt("HALT")
         frames = [await client.until_done("1") for client in (first, second, unshared)]
