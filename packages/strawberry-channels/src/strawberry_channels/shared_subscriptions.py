@@ -165,6 +165,21 @@ class SharedSubscriber(BoundedQueue[ExecutionResult]):
             self._hub.leave(self)
 
 
+#: Subscribers handed one event before the shared execution lets the event
+#: loop run: each one wakes a task that sends a frame, so without a pause ten
+#: thousand subscribers would keep every other client waiting for all of them.
+FAN_OUT_BATCH = 256
+
+
+async def _push_in_batches(event: ExecutionResult, targets: list[SharedSubscriber]) -> None:
+    for start in range(0, len(targets), FAN_OUT_BATCH):
+        if start:
+            await asyncio.sleep(0)
+        for subscriber in targets[start : start + FAN_OUT_BATCH]:
+            if not subscriber._left:
+                subscriber._push(event)
+
+
 # Shared executions by event loop, then by sharing key.
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], _Hub]] = (
     weakref.WeakKeyDictionary()
@@ -246,8 +261,11 @@ class _Hub:
                         # (Refusals and incremental frames are handed on as they are.)
                         event = SharedResult(result) if type(result) is ExecutionResult else result
                         stats.events += 1
-                        for subscriber in subscribers:
-                            subscriber._push(event)
+                        if len(subscribers) <= FAN_OUT_BATCH:
+                            for subscriber in subscribers:
+                                subscriber._push(event)
+                        else:
+                            await _push_in_batches(event, list(subscribers))
                 except Exception as failure:
                     error = failure
                 finally:
