@@ -218,8 +218,15 @@ async def test_a_resolver_error_reaches_every_subscriber(server: Server, protoco
         await server.halt("HALT")
         frames = [await client.until_done("1") for client in (first, second, unshared)]
         state = await server.wait_until(
-            lambda s: s["stats"]["executions"] == 0, "the failed execution is gone"
+            lambda s: s["stats"]["executions"] == 0 and "ticker.HALT" not in s["groups"],
+            "the failed execution is gone and has left the group",
         )
+        # The next subscriber starts a new execution, which gets the next tick.
+        await first.subscribe("2", PRICES, {"symbol": "HALT"})
+        await server.wait_for_subscribers(1, "HALT")
+        tick = await server.publish_price("HALT", 102)
+        assert sequence_of(await first.frame()) == tick
+        assert (await server.stats())["started"] == 2
 
     assert frames[0] == frames[2]
     assert frames[1] == frames[2]
