@@ -18,7 +18,12 @@ from typing import Any
 
 from .operation_channel import ChannelLayerUnavailableError
 from .protocols.stream_encoder import EncodeJSON, StreamEncoder
-from .servers import DEFAULT_MAX_SEND_BUFFER, DEFAULT_SEND_BUFFER_TIMEOUT, send_buffer_drained
+from .servers import (
+    DEFAULT_MAX_SEND_BUFFER,
+    DEFAULT_SEND_BUFFER_TIMEOUT,
+    send_buffer_drained,
+    served_by_daphne,
+)
 
 __all__ = ["write_stream"]
 
@@ -72,13 +77,15 @@ async def write_stream(
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     lock = asyncio.Lock()
     sent = asyncio.Event()
+    watched = max_send_buffer if served_by_daphne(send) else None
 
     async def emit(chunk: bytes, *, more: bool = True) -> None:
         async with lock:
             await send({"type": "http.response.body", "body": chunk, "more_body": more})
             # Daphne buffers without limit: a client that stays behind is dropped
             # (its disconnect then cancels the producer).
-            await send_buffer_drained(send, max_send_buffer, send_buffer_timeout)
+            if watched is not None:
+                await send_buffer_drained(send, watched, send_buffer_timeout)
 
     async def produce() -> None:
         results = payloads()

@@ -55,6 +55,7 @@ from .servers import (
     SLOW_READER_CLOSE_CODE,
     close_code_for,
     send_buffer_drained,
+    served_by_daphne,
 )
 
 if TYPE_CHECKING:
@@ -161,6 +162,9 @@ class GraphQLWSConsumer(ChannelsConsumer):
         super().__init__(listener_buffer_size=listener_buffer_size, **kwargs)
         self.max_send_buffer = max_send_buffer
         self.send_buffer_timeout = send_buffer_timeout
+        # The limit watched after each send: only where the server buffers
+        # without limit (Daphne); decided at the handshake.
+        self._send_buffer_limit: int | None = None
         protocols = tuple(subscription_protocols or self.default_subscription_protocols)
         unknown = set(protocols) - {GRAPHQL_TRANSPORT_WS, GRAPHQL_WS}
         if unknown:
@@ -274,6 +278,8 @@ class GraphQLWSConsumer(ChannelsConsumer):
             max_operations=self.max_subscriptions_per_connection,
             debug=self.debug,
         )
+        if self.max_send_buffer is not None and served_by_daphne(self.base_send):
+            self._send_buffer_limit = self.max_send_buffer
         await self._send_event({"type": "websocket.accept", "subprotocol": subprotocol})
         self._init_timer = asyncio.get_running_loop().call_later(
             self.connection_init_wait_timeout, self._on_init_timeout
@@ -380,8 +386,9 @@ class GraphQLWSConsumer(ChannelsConsumer):
             logger.debug("Sending to a closed WebSocket failed: %r", error)
             raise _ConnectionGone from None
         # Daphne buffers without limit: wait for a slow client, give up a stalled one.
-        if not await send_buffer_drained(
-            self.base_send, self.max_send_buffer, self.send_buffer_timeout
+        limit = self._send_buffer_limit
+        if limit is not None and not await send_buffer_drained(
+            self.base_send, limit, self.send_buffer_timeout
         ):
             await self._close(SLOW_READER_CLOSE_CODE, "Client reads too slowly")
             raise _ConnectionGone
