@@ -231,8 +231,10 @@ class _ChannelState:
                 raise
             except Exception as error:
                 task = asyncio.current_task()
-                if task is not None and cancelling(task):
-                    # redis-py reports a cancelled read as its TimeoutError.
+                if task is not None and (cancelling(task) or self.pump is not task):
+                    # redis-py reports a cancelled read as its TimeoutError, and
+                    # may even have uncancelled the task by then: a reader that
+                    # is no longer this channel's was stopped, it did not fail.
                     raise asyncio.CancelledError from error
                 if not retried and _is_connection_error(error):
                     retried = True
