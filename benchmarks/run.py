@@ -525,7 +525,7 @@ def summarize(sc: Scenario, samples: dict[str, list[dict[str, Any]]]) -> dict[st
                 per_cpu = [r["delivered"] / r["server_cpu"] for r in good if r["server_cpu"] > 0]
                 if per_cpu:
                     entry["per_cpu_second"] = statistics.median(per_cpu)
-            for key in ("p50_ms", "p99_ms"):
+            for key in ("p50_ms", "p99_ms", "client_busy"):
                 if all(key in r for r in good):
                     entry[key] = statistics.median(r[key] for r in good)
         row["contenders"][contender] = entry
