@@ -27,6 +27,7 @@ PURE = sorted(
         PACKAGE / "limits.py",
         PACKAGE / "lru.py",
         PACKAGE / "errors.py",
+        PACKAGE / "sharing_rules.py",
     ]
 )
 PURE_MODULES = {

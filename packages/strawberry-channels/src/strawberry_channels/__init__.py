@@ -26,6 +26,13 @@ from .layers import LocalChannelLayer
 from .limits import QueryLimitError, QueryLimits, install_query_limits
 from .request import ChannelsRequest, ChannelsResponse, TemporalResponse
 from .router import GraphQLProtocolTypeRouter
+from .shared_subscriptions import SharedContextError
+from .sharing_rules import (
+    SharedSubscription,
+    SharedSubscriptionStats,
+    disable_shared_subscriptions,
+    shared_subscription_stats,
+)
 from .ws import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL, GraphQLWSConsumer
 
 __all__ = [
@@ -47,14 +54,19 @@ __all__ = [
     "OperationScope",
     "QueryLimitError",
     "QueryLimits",
+    "SharedContextError",
+    "SharedSubscription",
+    "SharedSubscriptionStats",
     "SyncGraphQLHTTPConsumer",
     "TemporalResponse",
     "broadcast",
     "broadcast_sync",
     "disable_compiled_execution",
+    "disable_shared_subscriptions",
     "install_compiled_execution",
     "install_document_cache",
     "install_query_limits",
+    "shared_subscription_stats",
     "unsubscribe",
     "unsubscribe_sync",
 ]

@@ -34,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Hashable, Sequence
 from typing import Any, ClassVar
 
 from channels.consumer import AsyncConsumer, get_handler_name
@@ -216,6 +216,26 @@ class ChannelsConsumer(AsyncConsumer):
     @channel_name.setter
     def channel_name(self, name: str) -> None:
         self._channel_name = name
+
+    def shared_key(
+        self, operation: Any, context: Any
+    ) -> Hashable | Awaitable[Hashable | None] | None:
+        """The sharing key of a subscription on a shared field (may be async).
+
+        Operations on a field marked with
+        :class:`~strawberry_channels.SharedSubscription` share one execution
+        when their document, operation name, variables and this key are
+        equal. The default, ``()``, shares with every connection of the
+        process: the sharing rules already refuse selections that could read
+        per-connection state. Return, for example, the tenant to share only
+        within it, or ``None`` to run this operation unshared.
+
+        Args:
+            operation: the decoded operation (``query``, ``variables``,
+                ``operation_name``, ``extensions``).
+            context: the connection's context (what :meth:`get_context` returned).
+        """
+        return ()
 
     def operation_scope(self) -> OperationScope:
         """Run one GraphQL operation with a channel of its own.

@@ -26,6 +26,7 @@ from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
@@ -33,7 +34,9 @@ from strawberry.types.graphql import OperationType
 from .compiled_execution import install_compiled_execution
 from .document_cache import DEFAULT_DOCUMENT_CACHE_SIZE, DocumentCache, install_document_cache
 from .errors import install_error_masking
+from .json_codec import encode_json_bytes
 from .limits import install_query_limits
+from .sharing_rules import install_shared_subscriptions
 
 if TYPE_CHECKING:
     from strawberry import Schema
@@ -43,6 +46,7 @@ __all__ = [
     "SINGLE_RESULT_TYPES",
     "DocumentCache",
     "OperationSource",
+    "SharedResult",
     "execute",
     "execute_sync",
     "format_result",
@@ -88,8 +92,9 @@ def prepare_schema(schema: Schema, *, debug: bool = False) -> DocumentCache:
     safeguards of a schema are installed, each with its own switch: the
     document cache, the default query cost limits
     (:func:`~strawberry_channels.install_query_limits`), the masking of
-    infrastructure errors, and compiled execution
-    (:func:`~strawberry_channels.disable_compiled_execution`).
+    infrastructure errors, compiled execution
+    (:func:`~strawberry_channels.disable_compiled_execution`) and shared
+    subscriptions (:func:`~strawberry_channels.disable_shared_subscriptions`).
 
     Args:
         schema: the Strawberry schema a consumer serves.
@@ -103,6 +108,7 @@ def prepare_schema(schema: Schema, *, debug: bool = False) -> DocumentCache:
     install_query_limits(schema)  # default cost limits unless the schema has its own
     install_error_masking(schema, debug=debug)
     install_compiled_execution(schema)
+    install_shared_subscriptions(schema)
     return cache
 
 
@@ -167,6 +173,38 @@ def format_result(
     return body
 
 
+class SharedResult(ExecutionResult):
+    """One event of a shared execution, delivered to every subscriber of it.
+
+    Its response map (:func:`result_payload`) and that map's JSON
+    (:meth:`encoded`) are computed once, by the first subscriber that asks,
+    whatever the number of subscribers. Treat both as read-only.
+    """
+
+    def __init__(self, result: ExecutionResult) -> None:
+        super().__init__(result.data, result.errors, result.extensions)
+        self._payloads: dict[bool, dict[str, Any]] = {}
+        self._encoded: dict[bool, bytes] = {}
+
+    def payload(self, *, keep_data: bool = False) -> dict[str, Any]:
+        """The response map (see :func:`format_result`), computed once."""
+        payload = self._payloads.get(keep_data)
+        if payload is None:
+            payload = self._payloads[keep_data] = format_result(
+                self.data, self.errors, self.extensions, keep_data=keep_data
+            )
+        return payload
+
+    def encoded(self, *, keep_data: bool = False) -> bytes:
+        """The response map as compact JSON (the package's encoder), computed once."""
+        encoded = self._encoded.get(keep_data)
+        if encoded is None:
+            encoded = self._encoded[keep_data] = encode_json_bytes(
+                self.payload(keep_data=keep_data)
+            )
+        return encoded
+
+
 def result_payload(result: ExecutionResult, *, keep_data: bool = False) -> dict[str, Any]:
     """:func:`format_result` of an execution result.
 
@@ -174,6 +212,8 @@ def result_payload(result: ExecutionResult, *, keep_data: bool = False) -> dict[
         result: the execution result.
         keep_data: always write a ``data`` entry.
     """
+    if isinstance(result, SharedResult):
+        return result.payload(keep_data=keep_data)
     return format_result(result.data, result.errors, result.extensions, keep_data=keep_data)
 
 
@@ -227,7 +267,7 @@ async def execute(
     arguments = _arguments(operation, context, root_value, allowed_operation_types)
     try:
         return await schema.execute(operation.query, **arguments)
-    except CannotGetOperationTypeError as error:
+    except (CannotGetOperationTypeError, MissingQueryError) as error:
         return _no_such_operation(error)
 
 
@@ -246,14 +286,19 @@ def execute_sync(
     arguments = _arguments(operation, context, root_value, allowed_operation_types)
     try:
         return schema.execute_sync(operation.query, **arguments)
-    except CannotGetOperationTypeError as error:
+    except (CannotGetOperationTypeError, MissingQueryError) as error:
         return _no_such_operation(error)
 
 
-def _no_such_operation(error: CannotGetOperationTypeError) -> ExecutionResult:
-    # Strawberry raises (rather than reports) an operation name the document
-    # does not define: it is a request error like any other.
-    return ExecutionResult(data=None, errors=[GraphQLError(error.as_http_error_reason())])
+def _no_such_operation(error: CannotGetOperationTypeError | MissingQueryError) -> ExecutionResult:
+    # Strawberry raises (rather than reports) an empty document and an
+    # operation name the document does not define: request errors like any other.
+    message = (
+        error.as_http_error_reason()
+        if isinstance(error, CannotGetOperationTypeError)
+        else str(error)
+    )
+    return ExecutionResult(data=None, errors=[GraphQLError(message)])
 
 
 async def subscribe(

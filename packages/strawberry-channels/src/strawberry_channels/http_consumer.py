@@ -33,6 +33,7 @@ from .hosts import host_allowed
 from .http_stream import write_stream
 from .ide import GRAPHQL_IDES, GraphQL_IDE, ide_asset, render_ide_page
 from .json_codec import encode_json_bytes
+from .operation_runner import operation_results
 from .protocols.graphql_http import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
@@ -428,20 +429,28 @@ class GraphQLHTTPConsumer(_BaseHTTPConsumer):
         context = await self.get_context(request, response)
         root_value = await self.get_root_value(request)
 
-        async def payloads() -> AsyncIterator[dict[str, Any]]:
-            async with self.operation_scope():
-                results = execution.results(
-                    self.schema,
-                    plan.params,
-                    plan.operation_type,
-                    context=context,
-                    root_value=root_value,
-                )
-                try:
-                    async for result in results:
+        # Shared results go out as the JSON they were encoded to once, unless
+        # process_result or encode_json is overridden.
+        splice = (
+            type(self).process_result is GraphQLHTTPConsumer.process_result
+            and type(self).encode_json is _BaseHTTPConsumer.encode_json
+        )
+
+        async def payloads() -> AsyncIterator[dict[str, Any] | bytes]:
+            async with operation_results(
+                self,
+                self.schema,
+                self.document_cache,
+                plan.params,
+                plan.operation_type,
+                context=context,
+                root_value=root_value,
+            ) as results:
+                async for result in results:
+                    if splice and isinstance(result, execution.SharedResult):
+                        yield result.encoded()
+                    else:
                         yield await self.process_result(request, result)
-                finally:
-                    await results.aclose()
 
         await write_stream(
             send=send,

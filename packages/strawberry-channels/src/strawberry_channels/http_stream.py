@@ -42,7 +42,7 @@ async def write_stream(
     send: Send,
     receive: Receive,
     encoder: StreamEncoder,
-    payloads: Callable[[], AsyncIterator[dict[str, Any]]],
+    payloads: Callable[[], AsyncIterator[dict[str, Any] | bytes]],
     encode: EncodeJSON,
     extra_headers: Iterable[tuple[bytes, bytes]] = (),
     heartbeat_interval: float | None = None,
@@ -53,8 +53,9 @@ async def write_stream(
         send: the ASGI ``send``.
         receive: the ASGI ``receive`` (watched for ``http.disconnect``).
         encoder: frames the results.
-        payloads: makes the async iterator of response maps, one per result;
-            it runs in a task of its own, cancelled when the client leaves.
+        payloads: makes the async iterator of response maps, one per result
+            (or a response map already encoded as JSON, as ``bytes``); it runs
+            in a task of its own, cancelled when the client leaves.
         encode: the JSON encoder.
         extra_headers: response headers added to the encoder's.
         heartbeat_interval: seconds without a result after which a heartbeat
@@ -73,7 +74,10 @@ async def write_stream(
         results = payloads()
         try:
             async for payload in results:
-                await emit(encoder.result(payload, encode))
+                if isinstance(payload, bytes):
+                    await emit(encoder.encoded_result(payload))
+                else:
+                    await emit(encoder.result(payload, encode))
                 sent.set()
         finally:
             aclose = getattr(results, "aclose", None)

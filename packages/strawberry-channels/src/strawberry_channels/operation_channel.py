@@ -28,7 +28,7 @@ from graphql import GraphQLError
 
 from ._compat import cancelling
 from .cleanup import group_call, settle_all
-from .listener import _DROP_WARNING_EVERY, ChannelListener
+from .listener import DROP_WARNING_EVERY, ChannelListener
 
 if TYPE_CHECKING:
     from .base import ChannelsConsumer
@@ -204,7 +204,7 @@ class _ChannelState:
         elif len(waiting) == waiting.maxlen:
             self.consumer._count_dropped()
             self.pending_dropped += 1
-            if self.pending_dropped == 1 or self.pending_dropped % _DROP_WARNING_EVERY == 0:
+            if self.pending_dropped == 1 or self.pending_dropped % DROP_WARNING_EVERY == 0:
                 logger.warning(
                     "No listener reads %r messages on %s: dropped the oldest waiting one "
                     "(%d dropped so far).",

@@ -5,7 +5,9 @@ in :mod:`strawberry_channels.protocols`: it decodes frames, hands them to the
 protocol, and carries out the actions it gets back (send, close, authenticate,
 start or cancel an operation). Each operation runs as its own task inside
 :meth:`~strawberry_channels.ChannelsConsumer.operation_scope`, so it has its own
-channel for :meth:`~strawberry_channels.ChannelsConsumer.listen_to_channel`.
+channel for :meth:`~strawberry_channels.ChannelsConsumer.listen_to_channel`,
+or joins its shared execution (:mod:`strawberry_channels.shared_subscriptions`);
+see :mod:`strawberry_channels.operation_runner`.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import contextlib
 import datetime
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from channels.exceptions import StopConsumer
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.execution import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from . import execution
@@ -29,6 +32,7 @@ from .headers import Headers
 from .hosts import host_allowed
 from .json_codec import encode_json_bytes
 from .limits import DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION
+from .operation_runner import operation_results
 from .protocols.graphql_transport_ws import (
     GRAPHQL_TRANSPORT_WS,
     Action,
@@ -166,6 +170,9 @@ class GraphQLWSConsumer(ChannelsConsumer):
         self._operations: dict[Operation, asyncio.Task[None]] = {}
         self._helpers: set[asyncio.Task[None]] = set()
         self._init_timer: asyncio.TimerHandle | None = None
+        # Frames of shared results are spliced around their encoded payload,
+        # unless encode_json was overridden (then every message goes through it).
+        self._splice_frames = type(self).encode_json is GraphQLWSConsumer.encode_json
 
     # -- overridable hooks ---------------------------------------------------
     async def get_context(self, request: GraphQLWSConsumer, connection_params: Any) -> Any:
@@ -342,7 +349,12 @@ class GraphQLWSConsumer(ChannelsConsumer):
         if protocol is None or protocol.state is State.CLOSED:
             raise _ConnectionGone
         data = self.encode_json(message)
-        text = data.decode() if isinstance(data, bytes) else data
+        await self._send_text(data.decode() if isinstance(data, bytes) else data)
+
+    async def _send_text(self, text: str) -> None:
+        protocol = self.protocol
+        if protocol is None or protocol.state is State.CLOSED:
+            raise _ConnectionGone
         try:
             await self._send_event({"type": "websocket.send", "text": text})
         except (OSError, RuntimeError) as error:
@@ -424,8 +436,19 @@ class GraphQLWSConsumer(ChannelsConsumer):
         protocol = self.protocol
         assert protocol is not None
         try:
-            async with self.operation_scope():
-                await self._execute(protocol, operation)
+            operation_type = self.document_cache.operation_type(
+                operation.query, operation.operation_name
+            )
+            async with operation_results(
+                self,
+                self.schema,
+                self.document_cache,
+                operation,
+                operation_type,
+                context=self.context,
+                root_value=self.root_value,
+            ) as results:
+                await self._deliver(protocol, operation, results)
         except _ConnectionGone:
             pass
         except asyncio.CancelledError:
@@ -444,33 +467,31 @@ class GraphQLWSConsumer(ChannelsConsumer):
             if self._operations.get(operation) is asyncio.current_task():
                 del self._operations[operation]
 
-    async def _execute(
-        self, protocol: GraphQLTransportWSProtocol | GraphQLWSProtocol, operation: Operation
+    async def _deliver(
+        self,
+        protocol: GraphQLTransportWSProtocol | GraphQLWSProtocol,
+        operation: Operation,
+        results: AsyncIterator[ExecutionResult],
     ) -> None:
-        operation_type = self.document_cache.operation_type(
-            operation.query, operation.operation_name
-        )
-        stream = execution.results(
-            self.schema,
-            operation,
-            operation_type,
-            context=self.context,
-            root_value=self.root_value,
-        )
         first = True
-        try:
-            async for result in stream:
-                if first:
-                    first = False
-                    if execution.rejected_before_execution(result):
-                        errors = execution.formatted_errors(result)
-                        await self._apply(protocol.errors(operation, errors))
-                        return
-                payload = execution.result_payload(result, keep_data=True)
-                actions = protocol.send_result(operation, payload)
-                if not actions:
+        splice = self._splice_frames
+        async for result in results:
+            if first:
+                first = False
+                if execution.rejected_before_execution(result):
+                    errors = execution.formatted_errors(result)
+                    await self._apply(protocol.errors(operation, errors))
                     return
-                await self._apply(actions)
-        finally:
-            await stream.aclose()
+            if splice and isinstance(result, execution.SharedResult):
+                # One encoding of the payload for every subscriber.
+                frame = protocol.result_frame(operation, result.encoded(keep_data=True))
+                if frame is None:
+                    return
+                await self._send_text(frame.decode())
+                continue
+            payload = execution.result_payload(result, keep_data=True)
+            actions = protocol.send_result(operation, payload)
+            if not actions:
+                return
+            await self._apply(actions)
         await self._apply(protocol.finished(operation))

@@ -75,6 +75,21 @@ async def test_query_and_mutation_over_post_and_get(consumer: type[Any]) -> None
         assert response.json() == {"data": {"hello": "Hello world"}}
 
 
+async def test_an_empty_graphql_body_is_a_request_error() -> None:
+    # Found by the HTTP fuzzer: Strawberry raises on an empty document (a 500 before).
+    async with client(GraphQLHTTPConsumer.as_asgi(schema=make_schema())) as c:
+        for accept in ("application/json", GRJSON):
+            response = await c.post(
+                "/graphql",
+                content=b"",
+                headers={"content-type": "application/graphql", "accept": accept},
+            )
+            assert response.status_code == (200 if accept == "application/json" else 400)
+            assert response.json() == {
+                "errors": [{"message": 'Request data is missing a "query" value'}]
+            }
+
+
 async def test_document_cache_serves_http() -> None:
     schema = make_schema()
     app = GraphQLHTTPConsumer.as_asgi(schema=schema)

@@ -72,6 +72,10 @@ class MultipartMixedEncoder(StreamEncoder):
         """A part whose body is ``{"payload": <result>}``."""
         return self._frame(encode({"payload": payload}))
 
+    def encoded_result(self, encoded_payload: bytes) -> bytes:
+        """A part whose body is ``{"payload": <encoded result>}``."""
+        return self._frame(b'{"payload":' + encoded_payload + b"}")
+
     def failure(self, errors: list[dict[str, Any]], encode: EncodeJSON) -> bytes:
         """A part whose body is ``{"payload": null, "errors": [...]}``."""
         return self._frame(encode({"payload": None, "errors": errors}))

@@ -49,6 +49,10 @@ class SSEEncoder(StreamEncoder):
         """An ``event: next`` with the result as its data."""
         return self.next(encode(payload))
 
+    def encoded_result(self, encoded_payload: bytes) -> bytes:
+        """An ``event: next`` with the encoded result as its data."""
+        return self.next(encoded_payload)
+
     def failure(self, errors: list[dict[str, Any]], encode: EncodeJSON) -> bytes:
         """An ``event: next`` whose data is ``{"errors": [...]}``."""
         return self.next(encode({"errors": errors}))

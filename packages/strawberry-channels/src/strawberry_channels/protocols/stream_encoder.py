@@ -55,6 +55,14 @@ class StreamEncoder(ABC):
         """
 
     @abstractmethod
+    def encoded_result(self, encoded_payload: bytes) -> bytes:
+        """The chunk :meth:`result` gives, for a response map already encoded.
+
+        Args:
+            encoded_payload: the GraphQL response map as compact JSON.
+        """
+
+    @abstractmethod
     def failure(self, errors: list[dict[str, Any]], encode: EncodeJSON) -> bytes:
         """The chunk telling the client the stream failed on the server.
 

@@ -35,6 +35,7 @@ from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
 
 from strawberry.types.unset import UnsetType
 
+from ..json_codec import encode_json_bytes
 from .messages import CompleteMessage, ConnectionAckMessage, ServerMessage, WireMessage
 from .operations import (
     Action,
@@ -302,6 +303,32 @@ class WebSocketProtocol:
         if not operation.active:
             return None
         return {"type": self.result_type, "id": operation.id, "payload": payload}
+
+    def result_frame(self, operation: Operation, encoded_payload: bytes) -> bytes | None:
+        """:meth:`result`'s message, encoded, around an already encoded payload.
+
+        The same bytes :func:`~strawberry_channels.json_codec.encode_json_bytes`
+        gives for :meth:`result`'s message, built without decoding or encoding
+        the payload again (a shared execution encodes it once for all its
+        subscribers). ``None`` once the operation is inactive. Changes nothing.
+
+        Args:
+            operation: the operation.
+            encoded_payload: the GraphQL response map as compact JSON.
+        """
+        if not operation.active:
+            return None
+        return b"".join(
+            (
+                b'{"type":"',
+                self.result_type.encode(),
+                b'","id":',
+                encode_json_bytes(operation.id),
+                b',"payload":',
+                encoded_payload,
+                b"}",
+            )
+        )
 
     def keep_alive_message(self) -> WireMessage | None:
         """The periodic keep-alive message (``None`` once closed).
