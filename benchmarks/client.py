@@ -220,6 +220,11 @@ async def fanout_lean(p: dict[str, Any]) -> None:
         subscriber.subscribe(query, {"group": group, "greet": True})
     async with aiohttp.ClientSession() as http:
         warm_ups = await warm_up(subscribers, http, p["publish"], group)
+        stats_urls = [u.replace("ws://", "http://").replace("/graphql", "/stats") for u in urls]
+        shared = []
+        for url in stats_urls:
+            async with http.get(url) as response:
+                shared.append(await response.json())
         say("READY")
         await wait_go()
         cpu = time.process_time()
@@ -249,6 +254,7 @@ async def fanout_lean(p: dict[str, Any]) -> None:
                 "client_cpu": cpu,
                 "client_busy": cpu / seconds,
                 "warm_ups": warm_ups,
+                "shared": shared,
                 "problems": problems[:3],
             }
         )

@@ -424,10 +424,17 @@ def measure(sc: Scenario, contender: str) -> dict[str, Any]:
             group = f"fan-{uuid.uuid4().hex[:12]}"
             params = {"urls": urls, "publish": publish, "group": group, **sc.params}
             client = params.pop("client", "fanout")
-            if params.pop("shared", False):
+            shared = params.pop("shared", False)
+            if shared:
                 params["query"] = FANOUT_SHARED if contender == "ours" else FANOUT
             latency = params.pop("latency", False)
             result = run_client(client, params, procs, timeout=params.get("timeout", 120) + 60)
+            # Each server process must run one shared execution for all its subscribers
+            # (strawberry_channels) or none at all (the others serve it unshared).
+            want = 1 if shared and contender == "ours" else 0
+            counts = [s["executions"] for s in result.get("shared", [])]
+            if shared and counts != [want] * len(counts):
+                raise RuntimeError(f"shared executions per server: {counts}, expected {want}")
             if latency:
                 result["rate"] = result["p99_ms"]
             return result

@@ -22,12 +22,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-try:
-    from strawberry_channels import SharedSubscription
-except ImportError:  # until the shared subscriptions core is there: the same field, unshared
-    SHARED: list[object] = []
-else:
-    SHARED = [SharedSubscription()]
+from strawberry_channels import SharedSubscription
 
 GROUP_EVENT = "bench.event"
 ITEMS = 100
@@ -77,7 +72,7 @@ class Subscription:
             async for message in messages:
                 yield Event(seq=message["seq"], sent=message["sent"])
 
-    @strawberry.subscription(extensions=SHARED)  # type: ignore[arg-type]
+    @strawberry.subscription(extensions=[SharedSubscription()])
     async def fanout_shared(
         self, info: strawberry.Info, group: str, greet: bool = False
     ) -> AsyncGenerator[Event, None]:
