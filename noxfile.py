@@ -103,7 +103,7 @@ def typing(session: nox.Session) -> None:
     # each is checked in a run of its own, with its import roots as MYPYPATH.
     tests = PACKAGE / "tests"
     runs = {
-        tests: [tests, tests / "http", tests / "ws", EXAMPLES / "chat"],
+        tests: [tests, tests / "http", tests / "ws", tests / "shared", EXAMPLES / "chat"],
         ROOT / "tests" / "repo": [],
         ROOT / "tests" / "docs": [ROOT / "tests" / "docs"],
     }

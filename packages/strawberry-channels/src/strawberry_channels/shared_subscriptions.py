@@ -36,6 +36,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from graphql import GraphQLError
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -164,6 +165,21 @@ class SharedSubscriber(BoundedQueue[ExecutionResult]):
             self._hub.leave(self)
 
 
+#: Subscribers handed one event before the shared execution lets the event
+#: loop run: each one wakes a task that sends a frame, so without a pause ten
+#: thousand subscribers would keep every other client waiting for all of them.
+FAN_OUT_BATCH = 256
+
+
+async def _push_in_batches(event: ExecutionResult, targets: list[SharedSubscriber]) -> None:
+    for start in range(0, len(targets), FAN_OUT_BATCH):
+        if start:
+            await asyncio.sleep(0)
+        for subscriber in targets[start : start + FAN_OUT_BATCH]:
+            if not subscriber._left:
+                subscriber._push(event)
+
+
 # Shared executions by event loop, then by sharing key.
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], _Hub]] = (
     weakref.WeakKeyDictionary()
@@ -245,8 +261,11 @@ class _Hub:
                         # (Refusals and incremental frames are handed on as they are.)
                         event = SharedResult(result) if type(result) is ExecutionResult else result
                         stats.events += 1
-                        for subscriber in subscribers:
-                            subscriber._push(event)
+                        if len(subscribers) <= FAN_OUT_BATCH:
+                            for subscriber in subscribers:
+                                subscriber._push(event)
+                        else:
+                            await _push_in_batches(event, list(subscribers))
                 except Exception as failure:
                     error = failure
                 finally:
@@ -299,7 +318,11 @@ async def join(
     if not rules.enabled or not rules.any_marked:
         return None
     query = operation.query
-    verdict = rules.verdict(document_cache.parse(query), query, operation.operation_name)
+    try:
+        document = document_cache.parse(query)
+    except GraphQLError:
+        return None  # the unshared run reports it
+    verdict = rules.verdict(document, query, operation.operation_name)
     if verdict == NOT_MARKED:
         return None
     if verdict is None and operation.extensions:

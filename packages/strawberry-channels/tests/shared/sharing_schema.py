@@ -68,7 +68,9 @@ class InfoNode(Node):
 
 
 async def _ticks(info: strawberry.Info, symbol: str) -> AsyncGenerator[Tick, None]:
-    ws = info.context["ws"]
+    context = info.context
+    # (Unshared over HTTP the context has the request; shared, always ws.)
+    ws = context["ws"] if "ws" in context else context["request"].consumer
     async with ws.listen_to_channel("tick", groups=[f"ticks_{symbol}"]) as listener:
         async for message in listener:
             if message.get("fail"):

@@ -22,6 +22,7 @@ from strawberry_channels import (
     GraphQLWSConsumer,
     disable_shared_subscriptions,
     shared_subscription_stats,
+    shared_subscriptions,
 )
 from strawberry_channels.testing import GraphQLWebsocketCommunicator
 
@@ -277,3 +278,30 @@ async def test_the_switch_runs_everything_unshared(layer: InMemoryChannelLayer) 
         await b.start(TICKS, id="1")
         await members(layer, GROUP, 2)
     assert shared_subscription_stats(unshared_schema).started == 0
+
+
+async def test_many_subscribers_get_every_event_in_order_in_batches(
+    layer: InMemoryChannelLayer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Above FAN_OUT_BATCH subscribers, an event is handed out a batch at a time.
+    monkeypatch.setattr(shared_subscriptions, "FAN_OUT_BATCH", 2)
+    clients = [connect() for _ in range(5)]
+    for ws in clients:
+        await ws.__aenter__()
+    try:
+        for ws in clients:
+            await ws.start(TICKS, id="1")
+        await members(layer, GROUP, 1)
+        for seq in range(10):
+            await tick(layer, seq)
+        for ws in clients:
+            seen = [await ws.receive_json_from() for _ in range(10)]
+            assert [m["payload"]["data"]["ticks"]["seq"] for m in seen] == list(range(10))
+        # One leaves in the middle of the run: the others go on.
+        await clients[2].complete("1")
+        await tick(layer, 10)
+        for ws in clients[:2] + clients[3:]:
+            assert (await ws.receive_json_from())["payload"]["data"]["ticks"]["seq"] == 10
+    finally:
+        for ws in clients:
+            await ws.__aexit__(None, None, None)
