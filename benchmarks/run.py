@@ -581,7 +581,7 @@ def markdown(report: dict[str, Any]) -> str:
         cells = []
         for contender in CONTENDERS:
             entry = row["contenders"].get(contender, {})
-            text = fmt(entry.get("median"), 1 if row["unit"] == "KiB" else 0)
+            text = fmt(entry.get("median"), 1 if row["unit"] in ("KiB", "ms") else 0)
             if entry and entry.get("median") is not None and not entry.get("zero_loss", True):
                 text += " (loss!)"
             cells.append(text)
@@ -643,6 +643,7 @@ def chart(report: dict[str, Any], path: Path) -> None:
     names = [r["title"] + (" (per CPU-s)" if key(r) != "median" else "") for r in rows]
     fig, ax = plt.subplots(figsize=(10, 0.6 * len(rows) + 2.2))
     height = 0.38
+    largest = 1.0
     for offset, contender, color in (
         (-height / 2, "ours", "#d6336c"),
         (height / 2, "raw", "#868e96"),
@@ -655,6 +656,7 @@ def chart(report: dict[str, Any], path: Path) -> None:
                 values.append(base / value)  # memory, latency: show "times smaller"
             else:
                 values.append(value / base if value else 0)
+        largest = max(largest, *values)
         positions = [i + offset for i in range(len(rows))]
         ax.barh(positions, values, height, color=color, label=LABELS[contender])
         for y, value in zip(positions, values, strict=True):
@@ -667,13 +669,13 @@ def chart(report: dict[str, Any], path: Path) -> None:
             ax.plot([shown, shown], [i - 0.45, i + 0.05], color="black", lw=1.5)
     ax.axvline(1.0, color="#1c7ed6", ls="--", lw=1, label="strawberry.channels = 1")
     ax.set_xscale("log", base=2)
-    ax.set_xlim(left=0.25)
+    ax.set_xlim(left=0.25, right=largest * 2)  # room for the labels
     ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     ax.set_yticks(range(len(rows)), names)
     ax.invert_yaxis()
     ax.set_xlabel(
-        "speed relative to strawberry.channels (memory, latency: times smaller); "
-        "black tick = target"
+        "relative to strawberry.channels (memory, latency: times smaller); "
+        "black tick = target\n(rows marked per CPU-s: messages per server CPU-second)"
     )
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
     ax.set_title(
