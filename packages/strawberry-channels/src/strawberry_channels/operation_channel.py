@@ -110,6 +110,7 @@ class _ChannelState:
         "pending",
         "pending_dropped",
         "pump",
+        "refresher",
     )
 
     def __init__(
@@ -132,6 +133,8 @@ class _ChannelState:
         self.groups: dict[str, int] = {}
         self.manual_groups: set[str] = set()
         self.pump: asyncio.Task[None] | None = None
+        # Re-joins the groups before the layer's group_expiry drops them.
+        self.refresher: asyncio.Task[None] | None = None
         self.closed = False
         self._proxy: _ScopedChannelLayer | None = None
 
@@ -250,6 +253,31 @@ class _ChannelState:
         if count == 0:
             await group_call(self.layer, self.layer.group_add, group, self.name)
         self.groups[group] = self.groups.get(group, 0) + 1
+        if self.refresher is None and not self.closed:
+            expiry = getattr(self.layer, "group_expiry", None)
+            if isinstance(expiry, (int, float)) and expiry > 0:
+                self.refresher = asyncio.get_running_loop().create_task(
+                    self._refresh(expiry / 2), name=f"strawberry-channels groups {self.name}"
+                )
+
+    async def _refresh(self, interval: float) -> None:
+        """Join the held groups again every ``interval`` seconds.
+
+        Layers with a ``group_expiry`` (``RedisChannelLayer``, the in-memory
+        layers) drop a membership that old even while its channel is read;
+        joining again renews it, so a subscription may outlive the expiry.
+        """
+        while True:
+            await asyncio.sleep(interval)
+            for group in list(self.groups):
+                if group not in self.groups:
+                    continue
+                try:
+                    await group_call(self.layer, self.layer.group_add, group, self.name)
+                    if group not in self.groups:  # left while it was renewed
+                        await group_call(self.layer, self.layer.group_discard, group, self.name)
+                except Exception as error:
+                    logger.warning("Renewing group %r failed: %r", group, error)
 
     def release(self, groups: Sequence[str]) -> list[str]:
         """Drop one hold on each group; return the groups nobody holds any more."""
@@ -281,6 +309,9 @@ class _ChannelState:
         pump, self.pump = self.pump, None
         if pump is not None:
             pump.cancel()
+        refresher, self.refresher = self.refresher, None
+        if refresher is not None:
+            refresher.cancel()
         for listeners in self.listeners.values():
             for listener in listeners:
                 listener._close()
@@ -289,18 +320,20 @@ class _ChannelState:
         groups = list(self.groups)
         self.groups.clear()
         self.manual_groups.clear()
-        pending: list[asyncio.Future[Any]] = []
-        if pump is not None:
-            pending.append(pump)
-        if groups:
-            pending.append(asyncio.ensure_future(self.leave(groups)))
         try:
-            await settle_all(pending)
+            # A renewal in flight lands before the groups are left.
+            await settle_all([refresher] if refresher is not None else [])
         finally:
-            # The in-memory layer keeps a queue per channel until its messages
-            # expire; nothing will read this channel again.
-            if isinstance(self.layer, InMemoryChannelLayer):
-                self.layer.channels.pop(self.name, None)
+            pending: list[asyncio.Future[Any]] = [pump] if pump is not None else []
+            if groups:
+                pending.append(asyncio.ensure_future(self.leave(groups)))
+            try:
+                await settle_all(pending)
+            finally:
+                # The in-memory layer keeps a queue per channel until its messages
+                # expire; nothing will read this channel again.
+                if isinstance(self.layer, InMemoryChannelLayer):
+                    self.layer.channels.pop(self.name, None)
 
 
 class _ScopedChannelLayer:
