@@ -641,7 +641,8 @@ def chart(report: dict[str, Any], path: Path) -> None:
 
     rows = [r for r in report["rows"] if r["contenders"].get("strawberry", {}).get(key(r))]
     names = [r["title"] + (" (per CPU-s)" if key(r) != "median" else "") for r in rows]
-    fig, ax = plt.subplots(figsize=(10, 0.6 * len(rows) + 2.2))
+    width = max(11, 6.5 + 0.085 * max(map(len, names)))  # room for long row names
+    fig, ax = plt.subplots(figsize=(width, 0.6 * len(rows) + 2.4))
     height = 0.38
     largest = 1.0
     for offset, contender, color in (
@@ -677,9 +678,11 @@ def chart(report: dict[str, Any], path: Path) -> None:
         "relative to strawberry.channels (memory, latency: times smaller); "
         "black tick = target\n(rows marked per CPU-s: messages per server CPU-second)"
     )
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
+    # Above the bars, so that it never runs into the axis label, whatever the number of rows.
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
     ax.set_title(
-        f"strawberry-channels benchmarks ({report['mode']}, medians of {report['repeats']} runs)"
+        f"strawberry-channels benchmarks ({report['mode']}, medians of {report['repeats']} runs)",
+        pad=24,
     )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
