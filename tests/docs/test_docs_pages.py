@@ -47,6 +47,7 @@ GRAPHQL_SCHEMAS = {
     "http.md": ("examples/http_options", "httpoptions.schema:schema"),
     "websockets.md": ("examples/ws_auth", "wsauth.schema:schema"),
     "custom-context.md": ("examples/custom_context", "customcontext.schema:schema"),
+    "shared-subscriptions.md": ("examples/ticker", "ticker.schema:schema"),
 }
 
 #: Commands that shell blocks may show but these tests do not run or check, and why.

@@ -1,0 +1,1 @@
+"""Tests of the ticker example: real servers, real clients."""

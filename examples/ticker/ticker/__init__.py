@@ -1,0 +1,1 @@
+"""The ticker example: one shared execution per symbol, however many clients watch it."""
