@@ -8,6 +8,7 @@ then tears down. Every wait is bounded; a timeout shows up as loss in the result
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -16,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import uvloop
+from lean_ws import Subscriber, open_subscriber
 from shared_schema import FANOUT, HELLO_RESULT, LIST_RESULT, STREAM
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -163,6 +165,105 @@ async def fanout(p: dict[str, Any]) -> None:
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
 
 
+async def warm_up(
+    subscribers: list[Subscriber], http: aiohttp.ClientSession, publish: str, group: str
+) -> int:
+    """Wait until every subscriber has seen a frame with a negative ``seq``.
+
+    The unshared contenders greet each subscription once it joined the group. A shared
+    execution greets only its first subscriber (later ones start with the next event), so
+    while some subscriber has not been greeted, publish one warm-up event (``seq = -1``) to
+    the group and look again. Returns the number of warm-up events published.
+    """
+    deadline = time.monotonic() + 60
+    rounds = 0
+    while True:
+        waiting = [s for s in subscribers if not s.live.is_set()]
+        problems = [s.problem for s in subscribers if s.problem]
+        if problems:
+            raise RuntimeError(f"{len(problems)} subscribers failed: {problems[0]}")
+        if not waiting:
+            break
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(s.live.wait() for s in waiting)), 0.3)
+        if all(s.live.is_set() for s in waiting):
+            continue
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(waiting)} subscribers never became live")
+        async with http.post(f"{publish}?group={group}&count=1&warm=1") as response:
+            await response.read()
+        rounds += 1
+    await asyncio.sleep(0.3)  # let the last warm-up frames arrive before the measured part
+    return rounds
+
+
+async def fanout_lean(p: dict[str, Any]) -> None:
+    """The fan-out with the lean subscribers of lean_ws.py (no JSON decoding per frame).
+
+    ``query`` is the document to subscribe with (the shared field for strawberry_channels in
+    the shared scenarios), ``interval`` the publisher's pause between events (0: a burst).
+    """
+    k, m, urls, group = p["k"], p["m"], p["urls"], p["group"]
+    query, interval = p.get("query", FANOUT), p.get("interval", 0)
+    latencies: list[float] = []
+    subscribers: list[Subscriber] = []
+    for batch in range(0, k, 100):
+        subscribers.extend(
+            await asyncio.gather(
+                *(
+                    open_subscriber(urls[i % len(urls)], m, latencies)
+                    for i in range(batch, min(k, batch + 100))
+                )
+            )
+        )
+    for subscriber in subscribers:
+        subscriber.subscribe(query, {"group": group, "greet": True})
+    async with aiohttp.ClientSession() as http:
+        warm_ups = await warm_up(subscribers, http, p["publish"], group)
+        stats_urls = [u.replace("ws://", "http://").replace("/graphql", "/stats") for u in urls]
+        shared = []
+        for url in stats_urls:
+            async with http.get(url) as response:
+                shared.append(await response.json())
+        say("READY")
+        await wait_go()
+        cpu = time.process_time()
+        started = time.monotonic()
+        url = f"{p['publish']}?group={group}&count={m}&interval={interval}"
+        async with http.post(url) as response:
+            published = await response.json()
+        _, pending = await asyncio.wait(
+            [s.done for s in subscribers], timeout=p.get("timeout", 120)
+        )
+        seconds = time.monotonic() - started
+        cpu = time.process_time() - cpu
+    delivered = sum(s.received for s in subscribers)
+    problems = [s.problem for s in subscribers if s.problem]
+    say(
+        "RESULT "
+        + json.dumps(
+            {
+                "delivered": delivered,
+                "expected": k * m,
+                "in_order": not pending and all(s.in_order for s in subscribers),
+                "seconds": seconds,
+                "rate": delivered / seconds,
+                "p50_ms": percentile(latencies, 0.50) * 1000,
+                "p99_ms": percentile(latencies, 0.99) * 1000,
+                "publish_seconds": published["seconds"],
+                "client_cpu": cpu,
+                "client_busy": cpu / seconds,
+                "warm_ups": warm_ups,
+                "shared": shared,
+                "problems": problems[:3],
+            }
+        )
+    )
+    for subscriber in subscribers:
+        subscriber.close()
+    await asyncio.sleep(0.2)
+
+
 async def churn(p: dict[str, Any]) -> None:
     total, concurrency, url = p["ops"], p["concurrency"], p["url"]
     say("READY")
@@ -265,6 +366,7 @@ async def http(p: dict[str, Any]) -> None:
 SCENARIOS: dict[str, Scenario] = {
     "stream": stream,
     "fanout": fanout,
+    "fanout_lean": fanout_lean,
     "churn": churn,
     "idle": idle,
     "http": http,

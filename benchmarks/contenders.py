@@ -11,7 +11,10 @@
   and answers the known result.
 
 Every app also serves ``POST /publish?group=G&count=M``: a plain ASGI endpoint that runs the
-``group_send`` burst inside the server process (identical for all contenders).
+``group_send`` burst inside the server process (identical for all contenders); ``&interval=S``
+paces it (S seconds between events), ``&warm=1`` sends warm-up events (``seq = -1``).
+``GET /stats`` answers strawberry_channels' shared-execution counters for the schema in that
+process (all zero in the other contenders' servers), so a run can check that it shared.
 """
 
 from __future__ import annotations
@@ -41,14 +44,35 @@ async def publish_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         pass
     params = {k: v[0] for k, v in parse_qs(scope["query_string"].decode()).items()}
     group, count = params["group"], int(params["count"])
+    warm = params.get("warm") == "1"  # warm-up events all carry seq = -1
+    interval = float(params.get("interval", 0))  # seconds between events (0: a burst)
     layer = get_channel_layer()
     assert layer is not None
     started = time.monotonic()
     for seq in range(count):
-        await layer.group_send(group, {"type": GROUP_EVENT, "seq": seq, "sent": time.monotonic()})
+        event = {"type": GROUP_EVENT, "seq": -1 if warm else seq, "sent": time.monotonic()}
+        await layer.group_send(group, event)
         # Let consumers run between sends, as a real publisher (a mutation) would.
-        await asyncio.sleep(0)
+        await asyncio.sleep(interval)
     body = json.dumps({"sent": count, "seconds": time.monotonic() - started}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def stats_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``GET /stats``: strawberry_channels' shared-execution counters in this process."""
+    from strawberry_channels import shared_subscription_stats
+
+    stats = shared_subscription_stats(schema)
+    body = json.dumps(
+        {"executions": stats.executions, "subscribers": stats.subscribers, "events": stats.events}
+    ).encode()
     await send(
         {
             "type": "http.response.start",
@@ -163,7 +187,7 @@ def consumers(contender: str) -> tuple[Any | None, Any | None]:
 def application(contender: str) -> ProtocolTypeRouter:
     """The same routing for every contender: /graphql over HTTP and WebSocket, /publish."""
     http, ws = consumers(contender)
-    http_routes: list[Any] = [path("publish", publish_app)]
+    http_routes: list[Any] = [path("publish", publish_app), path("stats", stats_app)]
     ws_routes: list[Any] = []
     if http is not None:
         http_routes.append(re_path(r"^graphql", http))
