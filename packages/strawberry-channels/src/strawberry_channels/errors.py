@@ -21,14 +21,18 @@ import uuid
 from typing import TYPE_CHECKING
 
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
-
-from .document_cache import DocumentCacheExtension
 
 if TYPE_CHECKING:
     from strawberry import Schema
+    from strawberry.types.execution import ExecutionResult
 
-__all__ = ["INFRASTRUCTURE_MODULES", "install_error_masking", "is_infrastructure_error"]
+__all__ = [
+    "INFRASTRUCTURE_MODULES",
+    "ErrorMasking",
+    "install_error_masking",
+    "is_infrastructure_error",
+    "mask_errors",
+]
 
 logger = logging.getLogger("strawberry_channels.errors")
 
@@ -72,19 +76,31 @@ def _should_mask(error: GraphQLError) -> bool:
     return original is not None and is_infrastructure_error(original)
 
 
-class InfrastructureErrorMask(MaskErrors):
-    """Replaces infrastructure errors by a generic message with an error id."""
+class ErrorMasking:
+    """The infrastructure-error masking of one schema (see :func:`install_error_masking`).
 
-    #: Send the detail unchanged (set by :func:`install_error_masking`).
-    debug = False
+    Applied by :mod:`strawberry_channels.execution` to every result it returns
+    or streams, after Strawberry is done with it: a result without errors
+    costs one test, and no schema extension runs per operation or per event.
+    """
 
-    def __init__(self) -> None:
-        super().__init__(should_mask_error=self._mask, error_message="Internal server error")
+    __slots__ = ("debug", "message")
 
-    def _mask(self, error: GraphQLError) -> bool:
-        return not type(self).debug and _should_mask(error)
+    def __init__(self, debug: bool = False, message: str = "Internal server error") -> None:
+        #: Send the detail unchanged.
+        self.debug = debug
+        #: The generic message of a masked error (its error id is appended).
+        self.message = message
 
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+    def apply(self, result: ExecutionResult) -> None:
+        """Replace the infrastructure errors of ``result``, in place."""
+        errors = result.errors
+        if not errors or self.debug or not any(_should_mask(error) for error in errors):
+            return
+        result.errors = [self.anonymise(e) if _should_mask(e) else e for e in errors]
+
+    def anonymise(self, error: GraphQLError) -> GraphQLError:
+        """The generic error sent instead of ``error``; ``error`` is logged with its id."""
         error_id = uuid.uuid4().hex[:12]
         original = error.original_error
         logger.error(
@@ -94,7 +110,7 @@ class InfrastructureErrorMask(MaskErrors):
             exc_info=(type(original), original, original.__traceback__) if original else None,
         )
         return GraphQLError(
-            message=f"{self.error_message} (error id {error_id})",
+            message=f"{self.message} (error id {error_id})",
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
@@ -104,28 +120,24 @@ class InfrastructureErrorMask(MaskErrors):
         )
 
 
-def install_error_masking(schema: Schema, debug: bool = False) -> None:
-    """Mask infrastructure errors in every result of ``schema``.
+def install_error_masking(schema: Schema, debug: bool = False) -> ErrorMasking:
+    """Mask infrastructure errors in every result of ``schema`` that a consumer sends.
 
     Idempotent; ``debug=True`` (from any consumer serving the schema) turns
-    the masking off for the schema. The extension goes before the document
-    cache, which must stay the last extension.
+    the masking off for the schema. Returns the schema's masking.
     """
-    for extension in schema.extensions:
-        if isinstance(extension, type) and issubclass(extension, InfrastructureErrorMask):
-            extension.debug = extension.debug or debug
-            return
-    bound: type[InfrastructureErrorMask] = type(
-        "BoundInfrastructureErrorMask", (InfrastructureErrorMask,), {"debug": debug}
-    )
-    extensions = list(schema.extensions)
-    position = next(
-        (
-            index
-            for index, extension in enumerate(extensions)
-            if isinstance(extension, type) and issubclass(extension, DocumentCacheExtension)
-        ),
-        len(extensions),
-    )
-    extensions.insert(position, bound)
-    schema.extensions = tuple(extensions)
+    masking: ErrorMasking | None = getattr(schema, "_strawberry_channels_masking", None)
+    if masking is None:
+        masking = ErrorMasking(debug)
+        schema._strawberry_channels_masking = masking  # type: ignore[attr-defined]
+    else:
+        masking.debug = masking.debug or debug
+    return masking
+
+
+def mask_errors(schema: Schema, result: ExecutionResult) -> None:
+    """Apply ``schema``'s masking (if installed) to ``result``, in place."""
+    if result.errors:
+        masking: ErrorMasking | None = getattr(schema, "_strawberry_channels_masking", None)
+        if masking is not None:
+            masking.apply(result)

@@ -33,7 +33,7 @@ from strawberry.types.graphql import OperationType
 
 from .compiled_execution import install_compiled_execution
 from .document_cache import DEFAULT_DOCUMENT_CACHE_SIZE, DocumentCache, install_document_cache
-from .errors import install_error_masking
+from .errors import install_error_masking, mask_errors
 from .json_codec import encode_json_bytes
 from .limits import install_query_limits
 from .sharing_rules import install_shared_subscriptions
@@ -104,11 +104,17 @@ def prepare_schema(schema: Schema, *, debug: bool = False) -> DocumentCache:
         The schema's :class:`~strawberry_channels.DocumentCache`, which
         transports use to route an operation by its type.
     """
+    prepared: DocumentCache | None = getattr(schema, "_strawberry_channels_prepared", None)
+    if prepared is not None:
+        if debug:
+            install_error_masking(schema, debug=True)
+        return prepared  # (an HTTP consumer is built per request)
     cache = install_document_cache(schema)
     install_query_limits(schema)  # default cost limits unless the schema has its own
     install_error_masking(schema, debug=debug)
     install_compiled_execution(schema)
     install_shared_subscriptions(schema)
+    schema._strawberry_channels_prepared = cache  # type: ignore[attr-defined]
     return cache
 
 
@@ -266,9 +272,11 @@ async def execute(
     """
     arguments = _arguments(operation, context, root_value, allowed_operation_types)
     try:
-        return await schema.execute(operation.query, **arguments)
+        result = await schema.execute(operation.query, **arguments)
     except (CannotGetOperationTypeError, MissingQueryError) as error:
         return _no_such_operation(error)
+    mask_errors(schema, result)
+    return result
 
 
 def execute_sync(
@@ -285,9 +293,11 @@ def execute_sync(
     """
     arguments = _arguments(operation, context, root_value, allowed_operation_types)
     try:
-        return schema.execute_sync(operation.query, **arguments)
+        result = schema.execute_sync(operation.query, **arguments)
     except (CannotGetOperationTypeError, MissingQueryError) as error:
         return _no_such_operation(error)
+    mask_errors(schema, result)
+    return result
 
 
 def _no_such_operation(error: CannotGetOperationTypeError | MissingQueryError) -> ExecutionResult:
@@ -326,6 +336,8 @@ async def subscribe(
     try:
         async for frame in stream:
             if isinstance(frame, ExecutionResult):
+                if frame.errors:
+                    mask_errors(schema, frame)
                 yield frame
     finally:
         await stream.aclose()

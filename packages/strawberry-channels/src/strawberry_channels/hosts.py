@@ -10,6 +10,8 @@ close code 4403 and an HTTP request with ``400``.
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
@@ -25,8 +27,14 @@ def host_allowed(host: str | None) -> bool:
     """
     if host is None or not settings.configured:
         return True
-    allowed = list(settings.ALLOWED_HOSTS)
-    if settings.DEBUG and not allowed:
+    return _allowed(host, tuple(settings.ALLOWED_HOSTS), bool(settings.DEBUG))
+
+
+@functools.lru_cache(maxsize=256)
+def _allowed(host: str, allowed_hosts: tuple[str, ...], debug: bool) -> bool:
+    # Remembered per host and settings: every request of a client asks again.
+    allowed = list(allowed_hosts)
+    if debug and not allowed:
         allowed = [".localhost", "127.0.0.1", "[::1]"]
     domain, _ = split_domain_port(host)
     return bool(domain) and validate_host(domain, allowed)
