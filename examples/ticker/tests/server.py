@@ -21,13 +21,16 @@ from typing import Any
 from channels.layers import get_channel_layer
 from ticker.asgi import application as ticker_application
 from ticker.feed import publish_price
-from ticker.schema import schema
+from ticker.schema import nosy_schema, schema
 
-from strawberry_channels import ChannelsConsumer, shared_subscription_stats
+from strawberry_channels import ChannelsConsumer, GraphQLWSConsumer, shared_subscription_stats
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+# The schema the docs page shows as wrong (a shared resolver that reads the connection).
+nosy_application = GraphQLWSConsumer.as_asgi(schema=nosy_schema)
 
 
 class _Remember(logging.Handler):
@@ -109,6 +112,8 @@ async def _test_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
 async def application(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "http" and scope["path"].startswith("/_test/"):
         await _test_endpoint(scope, receive, send)
+    elif scope["type"] == "websocket" and scope["path"] == "/_test/nosy/graphql":
+        await nosy_application(scope, receive, send)
     else:
         app: Any = ticker_application
         await app(scope, receive, send)

@@ -67,7 +67,9 @@ async def test_shared_resolver_reading_the_connection_raises_shared_context_erro
     server: Server,
 ) -> None:
     query = 'subscription { myPrices(symbol: "WRONG") { symbol sequence } }'
-    async with WSClient.connect(server.url, params={"currency": "EUR"}) as client:
+    async with WSClient.connect(
+        server.url, path="/_test/nosy/graphql", params={"currency": "EUR"}
+    ) as client:
         await client.subscribe("1", query)
         frames = await client.until_done("1")
     messages = [json.loads(frame) for frame in frames]

@@ -85,24 +85,6 @@ class Subscription:
 
     # --8<-- [end:subscription]
 
-    # --8<-- [start:wrong]
-    @strawberry.subscription(extensions=[SharedSubscription()])
-    async def my_prices(self, info: strawberry.Info, symbol: str) -> AsyncGenerator[Price, None]:
-        """Wrong: a shared resolver reads the connection (SharedContextError)."""
-        currency = info.context["connection_params"]["currency"]
-        async with info.context["ws"].listen_to_channel(
-            TICK, groups=[symbol_group(symbol)]
-        ) as ticks:
-            async for tick in ticks:
-                yield Price(
-                    symbol=f"{symbol} ({currency})",
-                    price=tick["price"],
-                    open=tick["open"],
-                    sequence=tick["sequence"],
-                )
-
-    # --8<-- [end:wrong]
-
 
 # --8<-- [start:mutation]
 @strawberry.type
@@ -129,3 +111,27 @@ class Mutation:
 
 schema = strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription)
 # --8<-- [end:mutation]
+
+
+# --8<-- [start:wrong]
+@strawberry.type
+class NosySubscription(Subscription):
+    @strawberry.subscription(extensions=[SharedSubscription()])
+    async def my_prices(self, info: strawberry.Info, symbol: str) -> AsyncGenerator[Price, None]:
+        """Wrong: a shared resolver reads the connection (SharedContextError)."""
+        currency = info.context["connection_params"]["currency"]
+        async with info.context["ws"].listen_to_channel(
+            TICK, groups=[symbol_group(symbol)]
+        ) as ticks:
+            async for tick in ticks:
+                yield Price(
+                    symbol=f"{symbol} ({currency})",
+                    price=tick["price"],
+                    open=tick["open"],
+                    sequence=tick["sequence"],
+                )
+
+
+# Wrong on purpose (see the docs page): the example serves it to its tests only.
+nosy_schema = strawberry.Schema(query=Query, mutation=Mutation, subscription=NosySubscription)
+# --8<-- [end:wrong]
