@@ -30,7 +30,7 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 # The schema the docs page shows as wrong (a shared resolver that reads the connection).
-nosy_application = GraphQLWSConsumer.as_asgi(schema=nosy_schema)
+nosy_application: Any = GraphQLWSConsumer.as_asgi(schema=nosy_schema)
 
 
 class _Remember(logging.Handler):
