@@ -7,7 +7,11 @@ subscriptions each (all in one group), then sends one mutation whose resolver
 
 * ``delivered_s``: from the mutation until every subscription got its message;
 * ``probe_max_ms``: the slowest ``{ hello }`` answered over HTTP by another
-  client while the fan-out ran (one probe every 20 ms).
+  client while the fan-out ran (one probe every 20 ms);
+* ``gc``: the server's garbage-collector pauses from the mutation until every
+  subscription got its message (count, total and longest, per generation),
+  and ``gc_objects``, the objects the collector tracks once everyone has
+  subscribed: a full collection walks all of them while the event loop waits.
 
 ``--shared`` marks the subscription field with ``SharedSubscription()``: the
 identical subscriptions then share one execution in the server process (one
@@ -44,6 +48,8 @@ LAYERS = {
 
 def serve(port: int, layer: str, shared: bool) -> None:
     """The server process: the schema on uvicorn with the chosen layer."""
+    import gc
+
     import django
     from django.conf import settings
 
@@ -62,11 +68,42 @@ def serve(port: int, layer: str, shared: bool) -> None:
         shared_subscription_stats,
     )
 
+    pauses: dict[int, list[float]] = {}
+    started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses.setdefault(info["generation"], []).append(time.perf_counter() - started[0])
+
+    gc.callbacks.append(on_gc)
+
     @strawberry.type
     class Query:
         @strawberry.field
         def hello(self) -> str:
             return "world"
+
+        @strawberry.field
+        def gc_objects(self) -> int:
+            """Start recording collector pauses afresh; the objects the collector tracks."""
+            pauses.clear()
+            return len(gc.get_objects())
+
+        @strawberry.field
+        def gc_pauses(self) -> str:
+            """The collector pauses since ``gcObjects``, per generation (JSON)."""
+            return json.dumps(
+                {
+                    f"gen{generation}": {
+                        "count": len(times),
+                        "total_ms": round(sum(times) * 1000, 1),
+                        "max_ms": round(max(times) * 1000, 1),
+                    }
+                    for generation, times in sorted(pauses.items())
+                }
+            )
 
         @strawberry.field
         def shared_ready(self) -> int:
@@ -214,6 +251,7 @@ async def measure(
     if shared:
         await wait_shared_ready(port, sockets * per_socket, timeout)
     subscribed_s = time.perf_counter() - started
+    gc_objects = (await query(port, "{ gcObjects }"))["gcObjects"]
     latencies: list[float] = []
     stop = asyncio.Event()
     probing = asyncio.create_task(probe(f"127.0.0.1:{port}", stop, latencies))
@@ -228,6 +266,7 @@ async def measure(
     )
     done = await asyncio.wait_for(asyncio.gather(*receivers), timeout)
     delivered_s = max(done) - sent
+    gc_pauses = json.loads((await query(port, "{ gcPauses }"))["gcPauses"])
     await asyncio.sleep(0.1)
     stop.set()
     await probing
@@ -240,6 +279,8 @@ async def measure(
         "delivered_s": round(delivered_s, 3),
         "probe_max_ms": round(max(latencies) * 1000, 1) if latencies else None,
         "probes": len(latencies),
+        "gc_objects": gc_objects,
+        "gc": gc_pauses,
     }
 
 
