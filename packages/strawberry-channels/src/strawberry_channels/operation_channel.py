@@ -111,6 +111,7 @@ class _ChannelState:
         "pending_dropped",
         "pump",
         "refresher",
+        "renewal",
     )
 
     def __init__(
@@ -133,7 +134,10 @@ class _ChannelState:
         self.groups: dict[str, int] = {}
         self.manual_groups: set[str] = set()
         self.pump: asyncio.Task[None] | None = None
-        # Re-joins the groups before the layer's group_expiry drops them.
+        # Re-joins the groups before the layer's group_expiry drops them: a timer
+        # while it waits (a handle costs far less than a sleeping task, and an
+        # operation holds one for its whole life), a task while it renews.
+        self.renewal: asyncio.TimerHandle | None = None
         self.refresher: asyncio.Task[None] | None = None
         self.closed = False
         self._proxy: _ScopedChannelLayer | None = None
@@ -255,22 +259,31 @@ class _ChannelState:
         if count == 0:
             await group_call(self.layer, self.layer.group_add, group, self.name)
         self.groups[group] = self.groups.get(group, 0) + 1
-        if self.refresher is None and not self.closed:
+        if self.renewal is None and self.refresher is None and not self.closed:
             expiry = getattr(self.layer, "group_expiry", None)
             if isinstance(expiry, (int, float)) and expiry > 0:
-                self.refresher = asyncio.get_running_loop().create_task(
-                    self._refresh(expiry / 2), name=f"strawberry-channels groups {self.name}"
-                )
+                self._schedule_renewal(expiry / 2)
+
+    def _schedule_renewal(self, interval: float) -> None:
+        self.renewal = asyncio.get_running_loop().call_later(
+            interval, self._start_renewal, interval
+        )
+
+    def _start_renewal(self, interval: float) -> None:
+        self.renewal = None
+        if not self.closed:
+            self.refresher = asyncio.get_running_loop().create_task(
+                self._refresh(interval), name=f"strawberry-channels groups {self.name}"
+            )
 
     async def _refresh(self, interval: float) -> None:
-        """Join the held groups again every ``interval`` seconds.
+        """Join the held groups again; the next renewal is due ``interval`` seconds later.
 
         Layers with a ``group_expiry`` (``RedisChannelLayer``, the in-memory
         layers) drop a membership that old even while its channel is read;
         joining again renews it, so a subscription may outlive the expiry.
         """
-        while True:
-            await asyncio.sleep(interval)
+        try:
             for group in list(self.groups):
                 if group not in self.groups:
                     continue
@@ -280,6 +293,11 @@ class _ChannelState:
                         await group_call(self.layer, self.layer.group_discard, group, self.name)
                 except Exception as error:
                     logger.warning("Renewing group %r failed: %r", group, error)
+        finally:
+            if self.refresher is asyncio.current_task():
+                self.refresher = None
+                if not self.closed:
+                    self._schedule_renewal(interval)
 
     def release(self, groups: Sequence[str]) -> list[str]:
         """Drop one hold on each group; return the groups nobody holds any more."""
@@ -311,6 +329,9 @@ class _ChannelState:
         pump, self.pump = self.pump, None
         if pump is not None:
             pump.cancel()
+        renewal, self.renewal = self.renewal, None
+        if renewal is not None:
+            renewal.cancel()
         refresher, self.refresher = self.refresher, None
         if refresher is not None:
             refresher.cancel()
