@@ -1,4 +1,7 @@
-"""The schema the hardening tests serve: a query, a counter and a group listener."""
+"""The schema the hardening tests serve: a query, a counter and a group listener.
+
+And the WebSocket consumer the Redis tests serve it with (on a layer alias of its own).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import asyncio
 from collections.abc import AsyncGenerator
 
 import strawberry
+
+from strawberry_channels import GraphQLWSConsumer
 
 
 @strawberry.type
@@ -64,3 +69,9 @@ class Subscription:
 def make_schema() -> strawberry.Schema:
     """A fresh schema (each has its own document cache and limits)."""
     return strawberry.Schema(query=Query, subscription=Subscription)
+
+
+class RedisWSConsumer(GraphQLWSConsumer):
+    """The consumer on the Redis layer the tests register under this alias."""
+
+    channel_layer_alias = "strawberry-channels-hardening-redis"

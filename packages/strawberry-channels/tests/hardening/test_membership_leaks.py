@@ -15,7 +15,7 @@ import pytest
 from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
 from conftest import serve
 from hardening_helpers import LEGACY_WS, TRANSPORT_WS, ws_client
-from hardening_schema import make_schema
+from hardening_schema import RedisWSConsumer, make_schema
 
 from strawberry_channels import GraphQLProtocolTypeRouter, GraphQLWSConsumer
 
@@ -104,10 +104,6 @@ async def test_abrupt_disconnects_leave_no_membership_in_memory(subprotocol: str
     left = await abrupt_disconnects(layer, "leak-memory", subprotocol, DISCONNECTS)
     assert left == 0, f"{left} of {DISCONNECTS} memberships left behind"
     await layer.flush()
-
-
-class RedisWSConsumer(GraphQLWSConsumer):
-    channel_layer_alias = "strawberry-channels-hardening-redis"
 
 
 @pytest.fixture

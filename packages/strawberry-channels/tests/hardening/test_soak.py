@@ -1,178 +1,164 @@
 """Soak: many connections x one subscription, every message delivered in order, then all vanish.
 
+The server (uvicorn, the hardening schema) runs alone in a subprocess (``soak_server.py``)
+and reports its own RSS, asyncio tasks and group memberships; the clients run here, so
+that what they allocate does not count as the server's.
+
 Reduced in the default run; `nox -s soak` runs 1,000 connections and 100,000 messages.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
-import ctypes
-import ctypes.util
-import gc
 import os
-import resource
-import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from channels.layers import get_channel_layer
-from conftest import serve
 from hardening_helpers import ws_client
-from hardening_schema import make_schema
-from test_membership_leaks import (  # noqa: F401
-    RedisWSConsumer,
-    memberships,
-    redis_layer,
-    reset,
-    wait_for_no_memberships,
-)
+from test_membership_leaks import redis_layer, reset  # noqa: F401
 
-from strawberry_channels import GraphQLProtocolTypeRouter, GraphQLWSConsumer
+from strawberry_channels.testing import run_server
 
 CONNECTIONS = int(os.environ.get("HARDENING_SOAK_CONNECTIONS", "50"))
 MESSAGES = int(os.environ.get("HARDENING_SOAK_MESSAGES", "5000"))
-#: ``HARDENING_SOAK_TRACE=1``: also print the Python objects alive after the vanish
-#: that were not at idle (by type), pymalloc's arena statistics, and the RSS once the
-#: C allocator gave its free memory back (malloc_trim): what is held by us, and what
-#: is allocator slack.
+#: ``HARDENING_SOAK_TRACE=1``: the server also answers which Python objects are alive
+#: after the vanish that were not at idle (by type) and its RSS once glibc gave its free
+#: memory back (malloc_trim), and prints pymalloc's arena statistics to its stderr: what
+#: is held, and what is allocator slack.
 TRACE = os.environ.get("HARDENING_SOAK_TRACE", "") == "1"
+HERE = Path(__file__).resolve().parent
+#: Publish at most this far ahead of the slowest reader: the layer's per-channel
+#: capacity is 100, and a full channel drops messages by design, which is not what
+#: this measures.
+AHEAD = 50
+
+# The full size runs for a minute or two on a shared 2-core machine.
+pytestmark = pytest.mark.timeout(120 + MESSAGES // 200)
+
+State = Callable[..., Awaitable[dict[str, Any]]]
 
 
-def objects_by_type() -> collections.Counter[str]:
-    counts: collections.Counter[str] = collections.Counter()
-    for obj in gc.get_objects():
-        kind = type(obj)
-        counts[f"{kind.__module__}.{kind.__qualname__}"] += 1
-    return counts
+async def settle(state: State, group: str, tasks: int, seconds: float = 20) -> dict[str, Any]:
+    """The server's state once ``group`` has no member and at most ``tasks`` tasks run."""
+    now = await state(group)
+    for _ in range(int(seconds / 0.05)):
+        if now["memberships"] == 0 and now["tasks"] <= tasks:
+            break
+        await asyncio.sleep(0.05)
+        now = await state(group)
+    return now
 
 
-def malloc_trim() -> bool:
-    """Give the C allocator's free memory back to the system (glibc only)."""
-    name = ctypes.util.find_library("c")
-    if not sys.platform.startswith("linux") or name is None:
-        return False
-    libc = ctypes.CDLL(name)
-    trim = getattr(libc, "malloc_trim", None)
-    if trim is None:
-        return False
-    trim(0)
-    return True
-
-
-def rss_kib() -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-async def warm_up(layer: Any, url: str) -> None:
-    """One client through the whole cycle first: idle is a server that has served.
-
-    What the first connection imports and caches (about a thousand functions and
-    types of lazily imported modules, and their code) stays for the life of any
-    server, and is not something the vanished clients left behind.
-    """
-    async with ws_client(url) as client:
-        await client.start("s", 'subscription { listen(group: "warm") }')
-        assert (await client.next_payload())["type"] == "next"
-        await layer.group_send("warm", {"type": "test.message", "text": "0"})
-        assert (await client.next_payload())["payload"]["data"]["listen"] == "0"
-        reset(client)
-    assert await wait_for_no_memberships(layer, "warm") == 0
-
-
-async def soak(layer: Any, consumer: type[GraphQLWSConsumer]) -> dict[str, int]:
+async def soak(env: dict[str, str]) -> dict[str, Any]:
     per_connection = MESSAGES // CONNECTIONS
-    app = GraphQLProtocolTypeRouter(make_schema(), ws_consumer_class=consumer)
-    async with serve(app) as url:
-        await warm_up(layer, url)
-        gc.collect()
-        before = objects_by_type() if TRACE else collections.Counter()
-        idle = rss_kib()
-        baseline_tasks = len(asyncio.all_tasks())
-        async with contextlib.AsyncExitStack() as stack:
-            clients = [await stack.enter_async_context(ws_client(url)) for _ in range(CONNECTIONS)]
-            for client in clients:
-                await client.start("s", 'subscription { listen(group: "soak") }')
-            for client in clients:
-                assert (await client.next_payload(timeout=30))["type"] == "next"
+    with run_server("soak_server:application", cwd=HERE, env=env) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
 
-            progress = [0] * CONNECTIONS
+            async def state(group: str, trace: str = "") -> dict[str, Any]:
+                params = {"group": group, "trace": trace}
+                response = await http.get("/_test/state", params=params)
+                response.raise_for_status()
+                answer: dict[str, Any] = response.json()
+                return answer
 
-            async def read(index: int, client: Any) -> list[int]:
-                got = []
-                for _ in range(per_connection):
-                    message = await client.next_payload(timeout=30)
-                    got.append(int(message["payload"]["data"]["listen"]))
-                    progress[index] += 1
-                return got
+            async def publish(group: str, n: int) -> None:
+                body = {"group": group, "start": n, "count": 1}
+                (await http.post("/_test/publish", json=body)).raise_for_status()
 
-            readers = [asyncio.create_task(read(i, c)) for i, c in enumerate(clients)]
-            for n in range(per_connection):
-                await layer.group_send("soak", {"type": "test.message", "text": str(n)})
-                # Stay within the layer's per-channel capacity (100): a full
-                # channel drops messages by design, which is not what this measures.
-                while n - min(progress) >= 50:  # noqa: ASYNC110 (polling a counter)
-                    await asyncio.sleep(0.01)
-            received = await asyncio.wait_for(asyncio.gather(*readers), 120)
-            expected = list(range(per_connection))
-            lost_or_reordered = sum(got != expected for got in received)
-            delivered = sum(len(got) for got in received)
-            del received
-            for client in clients:
+            fresh = await state("warm")
+            # One client through the whole cycle first: idle is a server that has
+            # served. What the first connection imports and caches (lazily imported
+            # modules, their functions and types) stays for the life of any server,
+            # and is not something the vanished clients left behind.
+            async with ws_client(url) as client:
+                await client.start("s", 'subscription { listen(group: "warm") }')
+                assert (await client.next_payload())["type"] == "next"
+                await publish("warm", 0)
+                assert (await client.next_payload())["payload"]["data"]["listen"] == "0"
                 reset(client)
-        for _ in range(400):
-            left = await memberships(layer, "soak")
-            if left == 0 and len(asyncio.all_tasks()) <= baseline_tasks:
-                break
-            await asyncio.sleep(0.05)
-        # The clients share the process: what they held must not count as the server's.
-        del clients, readers, client
-        gc.collect()
-        figures = {
-            "delivered": delivered,
-            "lost_or_reordered": lost_or_reordered,
-            "memberships_left": await memberships(layer, "soak"),
-            "tasks_left": max(0, len(asyncio.all_tasks()) - baseline_tasks),
-            "idle_kib": idle,
-            "after_kib": rss_kib(),
-        }
-        if TRACE:
-            grown = objects_by_type() - before
-            print(f"\nobjects alive after the vanish, not at idle: {sum(grown.values())}")
-            for name, count in grown.most_common(12):
-                print(f"  {count:+8d} {name}")
-            if malloc_trim():
-                figures["after_trim_kib"] = rss_kib()
-            sys._debugmallocstats()  # pymalloc's arenas, to stderr
-        return figures
+            warm = await settle(state, "warm", fresh["tasks"])
+            assert warm["memberships"] == 0
+            idle = await state("soak", "idle" if TRACE else "")
+
+            async with contextlib.AsyncExitStack() as stack:
+                clients = [
+                    await stack.enter_async_context(ws_client(url)) for _ in range(CONNECTIONS)
+                ]
+                for client in clients:
+                    await client.start("s", 'subscription { listen(group: "soak") }')
+                for client in clients:
+                    assert (await client.next_payload(timeout=30))["type"] == "next"
+
+                progress = [0] * CONNECTIONS
+
+                async def read(index: int, client: Any) -> list[int]:
+                    got = []
+                    for _ in range(per_connection):
+                        message = await client.next_payload(timeout=30)
+                        got.append(int(message["payload"]["data"]["listen"]))
+                        progress[index] += 1
+                    return got
+
+                readers = [asyncio.create_task(read(i, c)) for i, c in enumerate(clients)]
+                for n in range(per_connection):
+                    await publish("soak", n)
+                    while n - min(progress) >= AHEAD:  # noqa: ASYNC110 (polling a counter)
+                        await asyncio.sleep(0.01)
+                received = await asyncio.wait_for(asyncio.gather(*readers), 120)
+                expected = list(range(per_connection))
+                lost_or_reordered = sum(got != expected for got in received)
+                delivered = sum(len(got) for got in received)
+                for client in clients:
+                    reset(client)
+
+            left = await settle(state, "soak", idle["tasks"])
+            after = await state("soak", "after" if TRACE else "")
+    figures: dict[str, Any] = {
+        "delivered": delivered,
+        "lost_or_reordered": lost_or_reordered,
+        "memberships_left": left["memberships"],
+        "tasks_left": max(0, left["tasks"] - idle["tasks"]),
+        "idle_kib": idle["rss_kib"],
+        "after_kib": after["rss_kib"],
+        "peak_kib": after["peak_kib"],
+    }
+    for key in ("after_trim_kib", "grown_objects", "grown_by_type"):
+        if key in after:
+            figures[key] = after[key]
+    return figures
 
 
-def check(figures: dict[str, int]) -> None:
+def check(figures: dict[str, Any]) -> None:
     assert figures["delivered"] == (MESSAGES // CONNECTIONS) * CONNECTIONS
     assert figures["lost_or_reordered"] == 0
     assert figures["memberships_left"] == 0
     assert figures["tasks_left"] == 0
-    # RSS back within 10 % of idle (allocator slack aside, nothing is kept).
+    # The server's RSS back within 10 % of its idle figure.
     assert figures["after_kib"] <= figures["idle_kib"] * 1.10, figures
 
 
 async def test_soak_in_memory(capsys: pytest.CaptureFixture[str]) -> None:
-    layer: Any = get_channel_layer()
-    await layer.flush()
-    figures = await soak(layer, GraphQLWSConsumer)
+    figures = await soak({"SOAK_LAYER": "memory"})
     with capsys.disabled():
         print(f"\nsoak in-memory: {figures}")
     check(figures)
-    await layer.flush()
 
 
-async def test_soak_redis(redis_layer: Any, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
-    figures = await soak(redis_layer, RedisWSConsumer)
+async def test_soak_redis(
+    redis_layer: Any,  # noqa: F811 (the fixture, imported)
+    redis_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    env = {
+        "SOAK_LAYER": "redis",
+        "SOAK_REDIS_URL": redis_url,
+        "SOAK_REDIS_PREFIX": redis_layer.prefix,
+    }
+    figures = await soak(env)
     with capsys.disabled():
         print(f"\nsoak redis: {figures}")
     check(figures)
