@@ -49,7 +49,7 @@ from .operation_channel import (
     ChannelLayerMissingError,
     ChannelLayerUnavailableError,
     OperationScope,
-    _current_channel,
+    current_channel_state,
 )
 from .operation_channel import _ChannelState as _ChannelState  # re-exported
 from .operation_channel import _ScopedChannelLayer as _ScopedChannelLayer  # re-exported
@@ -169,7 +169,7 @@ class ChannelsConsumer(AsyncConsumer):
         remembers the groups the operation's channel joins, so that they are
         left when the operation ends.
         """
-        state = _current_channel.get()
+        state = current_channel_state()
         if state is not None and state.consumer is self and not state.closed:
             return state.proxy()
         return self._layer
@@ -195,7 +195,7 @@ class ChannelsConsumer(AsyncConsumer):
                 does not run, with a channel layer that cannot create a channel
                 without waiting (use :meth:`operation_scope`).
         """
-        state = _current_channel.get()
+        state = current_channel_state()
         if state is not None and state.consumer is self:
             return state.name
         if self._channel_name is None:
@@ -249,7 +249,7 @@ class ChannelsConsumer(AsyncConsumer):
         return OperationScope(self)
 
     def _listening_state(self) -> _ChannelState:
-        state = _current_channel.get()
+        state = current_channel_state()
         if state is not None and state.consumer is self:
             if state.closed:
                 raise RuntimeError("The operation this listener belongs to has ended")

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import weakref
 from collections import deque
 from collections.abc import Sequence
 from types import TracebackType
@@ -80,10 +81,19 @@ class ChannelLayerUnavailableError(GraphQLError):
         self.cause = cause
 
 
-# The channel state of the operation running in the current context (task).
-_current_channel: contextvars.ContextVar[_ChannelState | None] = contextvars.ContextVar(
-    "strawberry_channels_operation_channel", default=None
+# The channel state of the operation running in the current context (task),
+# held weakly: a context outlives its operation wherever something captured it
+# (a pooled Redis connection opened during the operation keeps the context of
+# its creation), and must not keep the operation's state and consumer alive.
+_current_channel: contextvars.ContextVar[weakref.ReferenceType[_ChannelState] | None] = (
+    contextvars.ContextVar("strawberry_channels_operation_channel", default=None)
 )
+
+
+def current_channel_state() -> _ChannelState | None:
+    """The channel state of the operation running in the current context, if any."""
+    ref = _current_channel.get()
+    return ref() if ref is not None else None
 
 
 def _is_connection_error(error: BaseException) -> bool:
@@ -98,6 +108,7 @@ class _ChannelState:
     """Listeners, joined groups and reader of one channel (operation or consumer)."""
 
     __slots__ = (
+        "__weakref__",
         "_proxy",
         "closed",
         "consumer",
@@ -413,7 +424,7 @@ class OperationScope:
     def __init__(self, consumer: ChannelsConsumer) -> None:
         self.consumer = consumer
         self._state: _ChannelState | None = None
-        self._token: contextvars.Token[_ChannelState | None] | None = None
+        self._token: contextvars.Token[weakref.ReferenceType[_ChannelState] | None] | None = None
 
     @property
     def channel_name(self) -> str | None:
@@ -435,7 +446,9 @@ class OperationScope:
             self._state = _ChannelState(self.consumer, layer, name, is_operation=True)
         else:
             self._state = None
-        self._token = _current_channel.set(self._state)
+        self._token = _current_channel.set(
+            weakref.ref(self._state) if self._state is not None else None
+        )
         return self
 
     async def __aexit__(
