@@ -7,7 +7,7 @@ import gc
 import uuid
 import weakref
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from channels.layers import channel_layers
@@ -20,7 +20,7 @@ from strawberry_channels.base import _ChannelState
 
 class TrackedConsumer(GraphQLWSConsumer):
     channel_layer_alias = "strawberry-channels-released"
-    instances: list[weakref.ReferenceType[GraphQLWSConsumer]] = []
+    instances: ClassVar[list[weakref.ReferenceType[GraphQLWSConsumer]]] = []
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
