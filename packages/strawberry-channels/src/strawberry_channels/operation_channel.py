@@ -96,6 +96,11 @@ def current_channel_state() -> _ChannelState | None:
     return ref() if ref is not None else None
 
 
+def _is_read_timeout(error: BaseException) -> bool:
+    # redis-py's TimeoutError is not the built-in one either.
+    return any(cls.__name__ == "TimeoutError" for cls in type(error).__mro__)
+
+
 def _is_connection_error(error: BaseException) -> bool:
     # The layers' own connection errors (redis-py's, for one) are not the
     # built-in ConnectionError, but share its name.
@@ -251,6 +256,13 @@ class _ChannelState:
                     # may even have uncancelled the task by then: a reader that
                     # is no longer this channel's was stopped, it did not fail.
                     raise asyncio.CancelledError from error
+                if _is_read_timeout(error):
+                    # A blocking read that outlived the client's socket timeout:
+                    # redis-py 8.1 gives every read 5 s by default, as long as
+                    # channels_redis's blocking pop waits, so an idle channel's
+                    # read may time out before Redis answers "nothing yet".
+                    # Nothing failed: read again.
+                    continue
                 if not retried and _is_connection_error(error):
                     retried = True
                     continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -94,3 +95,29 @@ async def members(layer: Any, group: str) -> int | None:
         return count
     finally:
         await connection.aclose()
+
+
+async def test_an_idle_subscription_outlives_the_redis_socket_timeout(redis_url: str) -> None:
+    # redis-py 8.1 times every read out after 5 s by default, which is also how long
+    # channels_redis's blocking pop waits for a message: an idle subscription's read
+    # then times out now and then. A 1 s socket timeout makes that happen every time.
+    from channels_redis.core import RedisChannelLayer
+
+    layer = RedisChannelLayer(
+        hosts=[{"address": redis_url, "socket_timeout": 1}],
+        prefix=f"sc-timeout-{uuid.uuid4().hex[:8]}",
+    )
+    channel_layers.set(RedisConsumer.channel_layer_alias, layer)
+    try:
+        async with client(RedisConsumer.as_asgi(schema=schema)) as ws:
+            await ws.start('subscription { listen(groups: ["idle"]) }', id="1")
+            assert (await ws.receive_json_from(timeout=5))["payload"]["data"] == {"listen": None}
+            await asyncio.sleep(3.5)  # several socket timeouts while nothing arrives
+            await layer.group_send("idle", {"type": "test.message", "text": "still here"})
+            message = await ws.receive_json_from(timeout=5)
+            assert message["payload"]["data"] == {"listen": "still here"}, message
+            await ws.complete("1")
+    finally:
+        await layer.flush()
+        await layer.close_pools()
+        channel_layers.backends.pop(RedisConsumer.channel_layer_alias, None)
