@@ -64,8 +64,12 @@ async def test_ended_connections_leave_no_consumer_or_channel_state_alive(
     for _ in range(100):
         gc.collect()
         alive = [ref for ref in TrackedConsumer.instances if ref() is not None]
-        # type(), not isinstance(): a lazy object (Django's) would set itself up.
-        states = sum(type(o) is _ChannelState for o in gc.get_objects())
+        # This test's channel states only (other tests may hold theirs); type(), not
+        # isinstance(): a lazy object (Django's) would set itself up.
+        states = sum(
+            type(o) is _ChannelState and type(o.consumer) is TrackedConsumer
+            for o in gc.get_objects()
+        )
         if not alive and not states:
             break
         await asyncio.sleep(0.05)
