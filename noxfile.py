@@ -131,6 +131,17 @@ def _tests(session: nox.Session) -> None:
         "--cov-report=term-missing:skip-covered",
         *session.posargs,
     )
+    if not session.posargs:
+        # The WebSocket and shared-subscription tests once more on our in-memory layer,
+        # where the layer hands operations their messages itself (no reader task).
+        session.run(
+            "pytest",
+            str(PACKAGE / "tests" / "ws"),
+            str(PACKAGE / "tests" / "shared"),
+            "--no-cov",
+            "-q",
+            env={"STRAWBERRY_CHANNELS_TEST_LAYER": "strawberry_channels.layers.LocalChannelLayer"},
+        )
 
 
 def _interpreter(version: str) -> str:

@@ -30,7 +30,15 @@ if not settings.configured:
             "django.contrib.sessions",
         ],
         DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-        CHANNEL_LAYERS={"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}},
+        # STRAWBERRY_CHANNELS_TEST_LAYER=strawberry_channels.layers.LocalChannelLayer runs
+        # the suite on our in-memory layer instead of Channels' (the spec's default).
+        CHANNEL_LAYERS={
+            "default": {
+                "BACKEND": os.environ.get(
+                    "STRAWBERRY_CHANNELS_TEST_LAYER", "channels.layers.InMemoryChannelLayer"
+                )
+            }
+        },
         USE_TZ=True,
     )
     django.setup()

@@ -19,7 +19,8 @@ keeps track of the groups the operation joins, so
   is stopped and its buffers are dropped.
 
 Buffering: while a listener is open, a reader task drains the operation's
-channel into the listener's own bounded buffer
+channel (on :class:`~strawberry_channels.layers.LocalChannelLayer` the layer
+itself hands the messages over, with no task) into the listener's own bounded buffer
 (:attr:`ChannelsConsumer.listener_buffer_size` messages, by default
 :data:`DEFAULT_LISTENER_BUFFER_SIZE`). When a slow client lets the buffer
 overflow, the oldest message is dropped, a warning is logged and

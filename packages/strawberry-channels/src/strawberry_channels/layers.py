@@ -18,16 +18,22 @@ It is the recommended in-memory backend (one process, development, tests)::
 It subclasses ``channels.layers.InMemoryChannelLayer``, so code that checks for
 the in-memory layer (or reads its ``channels`` and ``groups`` mappings) keeps
 working.
+
+One extension: :meth:`LocalChannelLayer.attach` hands a channel's messages to a
+callable as they are sent. The consumers use it for their operations' channels,
+so that on this layer no task per subscription waits in ``receive``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import string
 import time
 from collections import deque
+from collections.abc import Callable
 from copy import deepcopy
 from typing import Any
 
@@ -35,6 +41,8 @@ from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer
 
 __all__ = ["LocalChannelLayer"]
+
+logger = logging.getLogger("strawberry_channels")
 
 #: Seconds between two full sweeps of expired messages and memberships.
 SWEEP_INTERVAL = 1.0
@@ -102,6 +110,8 @@ class LocalChannelLayer(InMemoryChannelLayer):
         self.groups = {}
         # channel -> the groups it is in, to leave them when it expires.
         self._memberships: dict[str, set[str]] = {}
+        # channel -> the callable its messages are handed to (see attach()).
+        self._sinks: dict[str, Callable[[dict[str, Any]], None]] = {}
         self._next_sweep = 0.0
 
     def _channel(self, name: str) -> _Channel:
@@ -118,6 +128,10 @@ class LocalChannelLayer(InMemoryChannelLayer):
         self._put(channel, message, time.time())
 
     def _put(self, name: str, message: dict[str, Any], now: float) -> None:
+        sink = self._sinks.get(name)
+        if sink is not None:
+            _hand_over(sink, name, deepcopy(message))
+            return
         queue = self._channel(name)
         self._drop_expired(name, queue, now)
         if len(queue.messages) >= queue.capacity:
@@ -154,6 +168,29 @@ class LocalChannelLayer(InMemoryChannelLayer):
         """A new channel name, unique in this process."""
         suffix = "".join(random.choices(string.ascii_letters, k=12))
         return f"{prefix}.inmemory!{suffix}"
+
+    # -- direct delivery ---------------------------------------------------------
+    def attach(self, channel: str, sink: Callable[[dict[str, Any]], None]) -> None:
+        """Hand ``channel``'s messages to ``sink`` as they are sent, instead of queueing them.
+
+        For a channel that only its owner reads, in this process: a message
+        sent to it (directly or through a group) is copied and passed to
+        ``sink`` at once, so no task has to wait in :meth:`receive` for it.
+        Messages already waiting are handed over first, in order. ``sink``
+        must not block or raise (an exception is logged and the message lost).
+        Until :meth:`detach`, :meth:`receive` on the channel waits for nothing.
+        """
+        self.require_valid_channel_name(channel)
+        self._sinks[channel] = sink
+        queue = self.channels.pop(channel, None)
+        if queue is not None:
+            self._drop_expired(channel, queue, time.time())
+            for _, message in queue.messages:
+                _hand_over(sink, channel, message)
+
+    def detach(self, channel: str) -> None:
+        """Queue ``channel``'s messages again (undo :meth:`attach`)."""
+        self._sinks.pop(channel, None)
 
     # -- expiry ----------------------------------------------------------------
     def _drop_expired(self, name: str, queue: _Channel, now: float) -> None:
@@ -208,6 +245,7 @@ class LocalChannelLayer(InMemoryChannelLayer):
         self.channels = {}
         self.groups = {}
         self._memberships = {}
+        self._sinks = {}
 
     # -- groups extension ------------------------------------------------------
     async def group_add(self, group: str, channel: str) -> None:
@@ -244,3 +282,12 @@ class LocalChannelLayer(InMemoryChannelLayer):
                 # before waking the next batch: one big group does not stall
                 # the event loop.
                 await asyncio.sleep(0)
+
+
+def _hand_over(
+    sink: Callable[[dict[str, Any]], None], channel: str, message: dict[str, Any]
+) -> None:
+    try:
+        sink(message)
+    except Exception:
+        logger.exception("Delivering a message to channel %s failed", channel)

@@ -29,6 +29,7 @@ from graphql import GraphQLError
 
 from ._compat import cancelling
 from .cleanup import group_call, settle_all
+from .layers import LocalChannelLayer
 from .listener import DROP_WARNING_EVERY, ChannelListener
 
 if TYPE_CHECKING:
@@ -115,6 +116,7 @@ class _ChannelState:
     __slots__ = (
         "__weakref__",
         "_proxy",
+        "attached",
         "closed",
         "consumer",
         "groups",
@@ -150,6 +152,9 @@ class _ChannelState:
         self.groups: dict[str, int] = {}
         self.manual_groups: set[str] = set()
         self.pump: asyncio.Task[None] | None = None
+        # On LocalChannelLayer the layer hands the messages over itself (no
+        # reader task, no wait per message): see LocalChannelLayer.attach().
+        self.attached = False
         # Re-joins the groups before the layer's group_expiry drops them: a timer
         # while it waits (a handle costs far less than a sleeping task, and an
         # operation holds one for its whole life), a task while it renews.
@@ -165,7 +170,13 @@ class _ChannelState:
         if waiting:
             for message in waiting:
                 listener._push(message)
-        if self.is_operation and self.pump is None:
+        if not self.is_operation or self.pump is not None or self.attached:
+            return
+        layer = self.layer
+        if isinstance(layer, LocalChannelLayer):
+            self.attached = True
+            layer.attach(self.name, self._receive)
+        else:
             self.pump = asyncio.get_running_loop().create_task(
                 self._read(), name=f"strawberry-channels reader {self.name}"
             )
@@ -179,12 +190,25 @@ class _ChannelState:
             if not same_type:
                 del self.listeners[listener.type]
         listener._close()
+        if self.attached and not self.listeners:
+            self._detach()
         pump = self.pump
         if pump is not None and not self.listeners:
             self.pump = None
             pump.cancel()
             return pump
         return None
+
+    def _detach(self) -> None:
+        self.attached = False
+        layer = self.layer
+        if isinstance(layer, LocalChannelLayer):
+            layer.detach(self.name)
+
+    def _receive(self, message: dict[str, Any]) -> None:
+        """A message of this channel, handed over by the layer."""
+        if not self.deliver(message):
+            self.stash(message)
 
     def deliver(self, message: dict[str, Any]) -> bool:
         """Hand ``message`` to the listeners of its type; False if there is none."""
@@ -349,6 +373,8 @@ class _ChannelState:
     async def close(self) -> None:
         """End of the operation: stop reading, drop buffers, leave every group."""
         self.closed = True
+        if self.attached:
+            self._detach()
         pump, self.pump = self.pump, None
         if pump is not None:
             pump.cancel()

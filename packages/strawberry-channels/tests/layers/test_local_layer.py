@@ -111,3 +111,58 @@ async def test_message_is_copied_per_receiver() -> None:
     first = await layer.receive("specific..inmemory!x")
     first["items"].append(2)
     assert (await layer.receive("specific..inmemory!y"))["items"] == [1]
+
+
+async def test_attached_channel_hands_over_waiting_then_new_messages_in_order() -> None:
+    layer = LocalChannelLayer()
+    name = await layer.new_channel()
+    await layer.send(name, {"type": "m", "n": 0})
+    await layer.group_add("g", name)
+    got: list[dict[str, Any]] = []
+    layer.attach(name, got.append)
+    assert got == [{"type": "m", "n": 0}]
+    assert name not in layer.channels  # nothing queued for it any more
+    message = {"type": "m", "n": 1, "items": [1]}
+    await layer.group_send("g", message)
+    await layer.send(name, {"type": "m", "n": 2})
+    assert [m["n"] for m in got] == [0, 1, 2]
+    got[1]["items"].append(2)  # a copy: the sender's message is untouched
+    assert message["items"] == [1]
+    assert layer.channels == {}
+
+
+async def test_detached_channel_queues_again() -> None:
+    layer = LocalChannelLayer()
+    name = await layer.new_channel()
+    got: list[dict[str, Any]] = []
+    layer.attach(name, got.append)
+    layer.detach(name)
+    await layer.send(name, {"type": "m"})
+    assert got == []
+    assert await asyncio.wait_for(layer.receive(name), 1) == {"type": "m"}
+
+
+async def test_failing_sink_is_logged_and_the_group_still_served(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    layer = LocalChannelLayer()
+
+    def broken(message: dict[str, Any]) -> None:
+        raise RuntimeError("sink failed")
+
+    await layer.group_add("g", "specific..inmemory!a")
+    await layer.group_add("g", "specific..inmemory!b")
+    layer.attach("specific..inmemory!a", broken)
+    await layer.group_send("g", {"type": "m"})
+    assert await asyncio.wait_for(layer.receive("specific..inmemory!b"), 1) == {"type": "m"}
+    assert "Delivering a message to channel specific..inmemory!a failed" in caplog.text
+
+
+async def test_flush_detaches_every_channel() -> None:
+    layer = LocalChannelLayer()
+    got: list[dict[str, Any]] = []
+    layer.attach("specific..inmemory!a", got.append)
+    await layer.flush()
+    await layer.send("specific..inmemory!a", {"type": "m"})
+    assert got == []
+    assert layer.channels["specific..inmemory!a"].qsize() == 1
