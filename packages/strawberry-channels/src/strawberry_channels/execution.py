@@ -339,6 +339,7 @@ async def subscribe(
                 if frame.errors:
                     mask_errors(schema, frame)
                 yield frame
+            del frame  # not held while the next event is awaited
     finally:
         await stream.aclose()
 

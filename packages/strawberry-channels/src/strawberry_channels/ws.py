@@ -517,10 +517,16 @@ class GraphQLWSConsumer(ChannelsConsumer):
                 if frame is None:
                     return
                 await self._send_text(frame.decode())
+                del result, frame
                 continue
             payload = execution.result_payload(result, keep_data=True)
             actions = protocol.send_result(operation, payload)
             if not actions:
                 return
             await self._apply(actions)
+            # Keep nothing of a sent event while waiting for the next one: what a
+            # subscription holds between events the garbage collector walks at
+            # every collection until then (three objects here, 30,000 on 10,000
+            # subscriptions).
+            del result, payload, actions
         await self._apply(protocol.finished(operation))
