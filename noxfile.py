@@ -317,6 +317,8 @@ def soak(session: nox.Session) -> None:
             "HARDENING_FUZZ_EXAMPLES": "300",
             "HARDENING_SOAK_CONNECTIONS": "1000",
             "HARDENING_SOAK_MESSAGES": "100000",
+            # The soak's server on an allocator that gives freed memory back (libjemalloc2).
+            "HARDENING_SOAK_ALLOCATOR": "jemalloc",
         },
     )
     # Group messages to 10,000 subscribers (2,000 on Channels' layer), unshared and on a

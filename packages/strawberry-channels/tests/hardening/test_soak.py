@@ -4,13 +4,15 @@ The server (uvicorn, the hardening schema) runs alone in a subprocess (``soak_se
 and reports its own RSS, asyncio tasks and group memberships; the clients run here, so
 that what they allocate does not count as the server's.
 
-Reduced in the default run; `nox -s soak` runs 1,000 connections and 100,000 messages.
+Reduced in the default run; `nox -s soak` runs 1,000 connections and 100,000 messages, with
+the server on jemalloc (see ``ALLOCATOR``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes.util
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import unavailable
 from hardening_helpers import ws_client
 from test_membership_leaks import redis_layer, reset  # noqa: F401
 
@@ -30,6 +33,13 @@ MESSAGES = int(os.environ.get("HARDENING_SOAK_MESSAGES", "5000"))
 #: memory back (malloc_trim), and prints pymalloc's arena statistics to its stderr: what
 #: is held, and what is allocator slack.
 TRACE = os.environ.get("HARDENING_SOAK_TRACE", "") == "1"
+#: ``HARDENING_SOAK_ALLOCATOR=jemalloc`` (``nox -s soak``): the server's memory comes from
+#: jemalloc (``LD_PRELOAD``, ``PYTHONMALLOC=malloc``), which gives freed memory back to the
+#: system after a second; with glibc and pymalloc (the default) a process keeps what its
+#: peak took and reuses it. The figure after the vanish is then read once the RSS stops
+#: falling.
+ALLOCATOR = os.environ.get("HARDENING_SOAK_ALLOCATOR", "default")
+JEMALLOC_CONF = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0,narenas:1,tcache:false"
 HERE = Path(__file__).resolve().parent
 #: Publish at most this far ahead of the slowest reader: the layer's per-channel
 #: capacity is 100, and a full channel drops messages by design, which is not what
@@ -53,8 +63,45 @@ async def settle(state: State, group: str, tasks: int, seconds: float = 20) -> d
     return now
 
 
+def allocator_env() -> dict[str, str]:
+    """The server's environment for ``ALLOCATOR``."""
+    if ALLOCATOR == "default":
+        return {}
+    assert ALLOCATOR == "jemalloc", f"unknown HARDENING_SOAK_ALLOCATOR {ALLOCATOR!r}"
+    candidates = [
+        Path("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"),
+        Path("/usr/lib/aarch64-linux-gnu/libjemalloc.so.2"),
+    ]
+    found = ctypes.util.find_library("jemalloc")
+    library = next((str(path) for path in candidates if path.exists()), found)
+    if library is None:
+        unavailable("jemalloc is not installed (apt-get install libjemalloc2)")
+    assert library is not None
+    return {"LD_PRELOAD": library, "PYTHONMALLOC": "malloc", "MALLOC_CONF": JEMALLOC_CONF}
+
+
+async def settled_rss(state: State, group: str, idle_kib: int) -> dict[str, Any]:
+    """The state once the RSS stopped falling (the allocator gives memory back by itself)."""
+    now = await state(group)
+    if ALLOCATOR == "default":
+        return now
+    lowest, flat = now["rss_kib"], 0
+    # Within 10 % of idle, or no fall of 256 KiB for 3 s, or 20 s in all.
+    for _ in range(40):
+        if now["rss_kib"] <= idle_kib * 1.10 or flat >= 6:
+            break
+        await asyncio.sleep(0.5)
+        now = await state(group)
+        if now["rss_kib"] < lowest - 256:
+            lowest, flat = now["rss_kib"], 0
+        else:
+            flat += 1
+    return now
+
+
 async def soak(env: dict[str, str]) -> dict[str, Any]:
     per_connection = MESSAGES // CONNECTIONS
+    env = {**env, **allocator_env()}
     with run_server("soak_server:application", cwd=HERE, env=env) as url:
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
 
@@ -116,8 +163,10 @@ async def soak(env: dict[str, str]) -> dict[str, Any]:
                     reset(client)
 
             left = await settle(state, "soak", idle["tasks"])
+            await settled_rss(state, "soak", idle["rss_kib"])
             after = await state("soak", "after" if TRACE else "")
     figures: dict[str, Any] = {
+        "allocator": ALLOCATOR,
         "delivered": delivered,
         "lost_or_reordered": lost_or_reordered,
         "memberships_left": left["memberships"],
