@@ -176,8 +176,10 @@ class LocalChannelLayer(InMemoryChannelLayer):
         For a channel that only its owner reads, in this process: a message
         sent to it (directly or through a group) is copied and passed to
         ``sink`` at once, so no task has to wait in :meth:`receive` for it.
-        Messages already waiting are handed over first, in order. ``sink``
-        must not block or raise (an exception is logged and the message lost).
+        Messages already waiting are handed over first, in order. The
+        channel's capacity and message expiry do not apply (the sink holds
+        or drops what it is given). ``sink`` must not block or raise (an
+        exception is logged and the message lost).
         Until :meth:`detach`, :meth:`receive` on the channel waits for nothing.
         """
         self.require_valid_channel_name(channel)
