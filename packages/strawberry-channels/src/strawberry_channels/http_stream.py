@@ -21,6 +21,8 @@ from .protocols.stream_encoder import EncodeJSON, StreamEncoder
 from .servers import (
     DEFAULT_MAX_SEND_BUFFER,
     DEFAULT_SEND_BUFFER_TIMEOUT,
+    SendWatchdog,
+    drop_connection,
     send_buffer_drained,
     served_by_daphne,
 )
@@ -34,6 +36,14 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 _INTERNAL_ERROR = [{"message": "Internal server error"}]
+
+
+def _give_up_stalled(send: Send, timeout: float) -> None:
+    logger.warning(
+        "Giving up a connection whose client reads too slowly: no send completed for %.1f s",
+        timeout,
+    )
+    drop_connection(send)
 
 
 async def _wait_for_disconnect(receive: Receive) -> None:
@@ -77,11 +87,26 @@ async def write_stream(
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     lock = asyncio.Lock()
     sent = asyncio.Event()
-    watched = max_send_buffer if served_by_daphne(send) else None
+    daphne = served_by_daphne(send)
+    watched = max_send_buffer if daphne else None
+    # Elsewhere (uvicorn) send waits by itself: a stream whose sends stay
+    # stalled is aborted (its disconnect then cancels the producer).
+    watchdog = (
+        SendWatchdog(send_buffer_timeout, lambda: _give_up_stalled(send, send_buffer_timeout))
+        if max_send_buffer is not None and not daphne
+        else None
+    )
 
     async def emit(chunk: bytes, *, more: bool = True) -> None:
         async with lock:
-            await send({"type": "http.response.body", "body": chunk, "more_body": more})
+            if watchdog is None:
+                await send({"type": "http.response.body", "body": chunk, "more_body": more})
+            else:
+                watchdog.started()
+                try:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": more})
+                finally:
+                    watchdog.finished()
             # Daphne buffers without limit: a client that stays behind is dropped
             # (its disconnect then cancels the producer).
             if watched is not None:
@@ -138,6 +163,8 @@ async def write_stream(
             closing = encoder.failure(_INTERNAL_ERROR, encode)
         await emit(closing + encoder.finish(), more=False)
     finally:
+        if watchdog is not None:
+            watchdog.cancel()
         for task in tasks:
             if not task.done():
                 task.cancel()

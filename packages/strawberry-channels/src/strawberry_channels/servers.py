@@ -8,7 +8,9 @@ Hypercorn and the Channels test communicator get the codes the protocols name.
 
 Send buffers. uvicorn's ``send`` waits while the socket's write buffer is
 over its high-water mark, so a client that stops reading stalls the sender
-and the listener's bounded buffer drops the oldest messages. Daphne's
+and the listener's bounded buffer drops the oldest messages; a
+:class:`SendWatchdog` notices a connection on which no send has completed for
+a timeout, and the consumer gives it up (:func:`drop_connection`). Daphne's
 ``send`` never waits: Twisted keeps every unsent byte, without limit.
 :func:`send_buffer_drained` looks at the bytes Daphne holds for a connection
 after each send and waits while they are over a limit; a connection that
@@ -21,6 +23,7 @@ import asyncio
 import functools
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 __all__ = [
@@ -28,7 +31,9 @@ __all__ = [
     "DEFAULT_MAX_SEND_BUFFER",
     "DEFAULT_SEND_BUFFER_TIMEOUT",
     "SLOW_READER_CLOSE_CODE",
+    "SendWatchdog",
     "close_code_for",
+    "drop_connection",
     "queued_bytes",
     "send_buffer_drained",
     "served_by_daphne",
@@ -147,11 +152,7 @@ def _give_up(send: Any, grace: float) -> None:
     if hasattr(protocol, "closeHandshakeTimeout"):
         protocol.closeHandshakeTimeout = grace
         return
-    for transport in reversed(_transports(protocol)):
-        abort = getattr(transport, "abortConnection", None)
-        if abort is not None:
-            abort()
-            return
+    drop_connection(send)
 
 
 async def send_buffer_drained(
@@ -190,3 +191,86 @@ async def send_buffer_drained(
     )
     _give_up(send, timeout)
     return False
+
+
+def drop_connection(send: Any) -> None:
+    """Abort the connection behind ``send`` now (unsent bytes are discarded).
+
+    For servers whose ``send`` is a method of an object holding the asyncio
+    transport (uvicorn's WebSocket protocols and HTTP request cycles); Daphne's
+    connection is dropped through its Twisted transport. Does nothing where no
+    transport is found.
+    """
+    protocol = _daphne_protocol(send)
+    if protocol is not None:
+        for transport in reversed(_transports(protocol)):
+            abort = getattr(transport, "abortConnection", None)
+            if abort is not None:
+                abort()
+                return
+        return
+    seen = 0
+    target = send
+    while target is not None and seen < 5:
+        seen += 1
+        transport = getattr(getattr(target, "__self__", None), "transport", None)
+        abort = getattr(transport, "abort", None)
+        if abort is not None:
+            abort()
+            return
+        target = getattr(target, "func", None) or getattr(target, "__wrapped__", None)
+
+
+class SendWatchdog:
+    """Notices a connection whose server has completed no send for ``timeout`` seconds.
+
+    For servers whose ``send`` waits while the socket's write buffer is over
+    its high-water mark (uvicorn): a client that stops reading stalls every
+    send on its connection, and ``on_stalled`` is called (once) when sends
+    have been waiting with none completing for ``timeout`` seconds. Call
+    :meth:`started` before each send and :meth:`finished` after it (also when
+    it fails). It costs a clock read per send and at most one timer per
+    connection, armed only while a send waits.
+    """
+
+    __slots__ = ("_loop", "_on_stalled", "_pending", "_since", "_timeout", "_timer", "stalled")
+
+    def __init__(self, timeout: float, on_stalled: Callable[[], None]) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._timeout = timeout
+        self._on_stalled = on_stalled
+        self._pending = 0
+        self._since = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        #: Whether ``on_stalled`` was called.
+        self.stalled = False
+
+    def started(self) -> None:
+        """A send begins."""
+        if self._pending == 0:
+            self._since = self._loop.time()
+            if self._timer is None and not self.stalled:
+                self._timer = self._loop.call_at(self._since + self._timeout, self._check)
+        self._pending += 1
+
+    def finished(self) -> None:
+        """A send returned (or raised): the connection made progress."""
+        self._pending -= 1
+        self._since = self._loop.time()
+
+    def cancel(self) -> None:
+        """Stop watching (the connection is closing)."""
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+
+    def _check(self) -> None:
+        self._timer = None
+        if self._pending == 0:
+            return  # idle: the next send arms the timer again
+        deadline = self._since + self._timeout
+        if self._loop.time() < deadline:
+            self._timer = self._loop.call_at(deadline, self._check)
+            return
+        self.stalled = True
+        self._on_stalled()

@@ -53,7 +53,9 @@ from .servers import (
     DEFAULT_MAX_SEND_BUFFER,
     DEFAULT_SEND_BUFFER_TIMEOUT,
     SLOW_READER_CLOSE_CODE,
+    SendWatchdog,
     close_code_for,
+    drop_connection,
     send_buffer_drained,
     served_by_daphne,
 )
@@ -129,11 +131,15 @@ class GraphQLWSConsumer(ChannelsConsumer):
             one closes the connection with 1009.
         listener_buffer_size: see :class:`~strawberry_channels.ChannelsConsumer`.
         max_send_buffer: bytes the server may hold unsent for this socket
-            (``None``: no limit). Over it, sending waits for the client to
-            read; a socket that stays over it for ``send_buffer_timeout``
-            seconds is closed with 4503. Only servers that buffer without limit
-            (Daphne) are watched; uvicorn's ``send`` waits by itself.
-        send_buffer_timeout: seconds a socket may stay over ``max_send_buffer``.
+            (``None``: no limit, and no stalled socket is given up). Over it,
+            sending waits for the client to read; a socket that stays over it
+            for ``send_buffer_timeout`` seconds is closed with 4503. Only
+            servers that buffer without limit (Daphne) are watched for bytes;
+            uvicorn's ``send`` waits by itself while the socket's write
+            buffer is full, and a socket on which no send completes for
+            ``send_buffer_timeout`` seconds is closed with 4503 likewise.
+        send_buffer_timeout: seconds a socket may stay over ``max_send_buffer``
+            (or, on uvicorn, have its sends wait).
 
     Override :meth:`get_context`, :meth:`get_root_value`, :meth:`on_ws_connect`,
     :meth:`decode_json` and :meth:`encode_json` to customise it.
@@ -165,6 +171,8 @@ class GraphQLWSConsumer(ChannelsConsumer):
         # The limit watched after each send: only where the server buffers
         # without limit (Daphne); decided at the handshake.
         self._send_buffer_limit: int | None = None
+        # Elsewhere (uvicorn: send waits by itself), what notices a stalled socket.
+        self._send_watchdog: SendWatchdog | None = None
         protocols = tuple(subscription_protocols or self.default_subscription_protocols)
         unknown = set(protocols) - {GRAPHQL_TRANSPORT_WS, GRAPHQL_WS}
         if unknown:
@@ -278,12 +286,27 @@ class GraphQLWSConsumer(ChannelsConsumer):
             max_operations=self.max_subscriptions_per_connection,
             debug=self.debug,
         )
-        if self.max_send_buffer is not None and served_by_daphne(self.base_send):
-            self._send_buffer_limit = self.max_send_buffer
+        if self.max_send_buffer is not None:
+            if served_by_daphne(self.base_send):
+                self._send_buffer_limit = self.max_send_buffer
+            else:
+                self._send_watchdog = SendWatchdog(self.send_buffer_timeout, self._on_sends_stalled)
         await self._send_event({"type": "websocket.accept", "subprotocol": subprotocol})
         self._init_timer = asyncio.get_running_loop().call_later(
             self.connection_init_wait_timeout, self._on_init_timeout
         )
+
+    def _on_sends_stalled(self) -> None:
+        logger.warning(
+            "Giving up a connection whose client reads too slowly: no send completed for %.1f s",
+            self.send_buffer_timeout,
+        )
+        # The close frame waits behind what the client has not read: the
+        # connection is dropped if it is still there after another timeout.
+        asyncio.get_running_loop().call_later(
+            self.send_buffer_timeout, drop_connection, self.base_send
+        )
+        self._spawn_helper(self._close(SLOW_READER_CLOSE_CODE, "Client reads too slowly"))
 
     def _on_init_timeout(self) -> None:
         self._init_timer = None
@@ -329,6 +352,8 @@ class GraphQLWSConsumer(ChannelsConsumer):
             await super().on_consumer_exit()
 
     async def _shutdown(self) -> None:
+        if self._send_watchdog is not None:
+            self._send_watchdog.cancel()
         timer, self._init_timer = self._init_timer, None
         if timer is not None:
             timer.cancel()
@@ -377,6 +402,9 @@ class GraphQLWSConsumer(ChannelsConsumer):
         protocol = self.protocol
         if protocol is None or protocol.state is State.CLOSED:
             raise _ConnectionGone
+        watchdog = self._send_watchdog
+        if watchdog is not None:
+            watchdog.started()
         try:
             await self._send_event({"type": "websocket.send", "text": text})
         except (OSError, RuntimeError) as error:
@@ -385,6 +413,9 @@ class GraphQLWSConsumer(ChannelsConsumer):
             protocol.connection_lost()
             logger.debug("Sending to a closed WebSocket failed: %r", error)
             raise _ConnectionGone from None
+        finally:
+            if watchdog is not None:
+                watchdog.finished()
         # Daphne buffers without limit: wait for a slow client, give up a stalled one.
         limit = self._send_buffer_limit
         if limit is not None and not await send_buffer_drained(
