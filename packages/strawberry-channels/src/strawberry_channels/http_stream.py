@@ -38,14 +38,6 @@ Send = Callable[[Message], Awaitable[None]]
 _INTERNAL_ERROR = [{"message": "Internal server error"}]
 
 
-def _give_up_stalled(send: Send, timeout: float) -> None:
-    logger.warning(
-        "Giving up a connection whose client reads too slowly: no send completed for %.1f s",
-        timeout,
-    )
-    drop_connection(send)
-
-
 async def _wait_for_disconnect(receive: Receive) -> None:
     while True:
         message = await receive()
@@ -92,7 +84,7 @@ async def write_stream(
     # Elsewhere (uvicorn) send waits by itself: a stream whose sends stay
     # stalled is aborted (its disconnect then cancels the producer).
     watchdog = (
-        SendWatchdog(send_buffer_timeout, lambda: _give_up_stalled(send, send_buffer_timeout))
+        SendWatchdog(send_buffer_timeout, lambda: drop_connection(send))
         if max_send_buffer is not None and not daphne
         else None
     )

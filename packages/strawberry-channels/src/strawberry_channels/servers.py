@@ -226,8 +226,9 @@ class SendWatchdog:
 
     For servers whose ``send`` waits while the socket's write buffer is over
     its high-water mark (uvicorn): a client that stops reading stalls every
-    send on its connection, and ``on_stalled`` is called (once) when sends
-    have been waiting with none completing for ``timeout`` seconds. Call
+    send on its connection, and ``on_stalled`` is called (once, after a
+    warning is logged) when sends have been waiting with none completing for
+    ``timeout`` seconds. Call
     :meth:`started` before each send and :meth:`finished` after it (also when
     it fails). It costs a clock read per send and at most one timer per
     connection, armed only while a send waits.
@@ -273,4 +274,8 @@ class SendWatchdog:
             self._timer = self._loop.call_at(deadline, self._check)
             return
         self.stalled = True
+        logger.warning(
+            "Giving up a connection whose client reads too slowly: no send completed for %.1f s",
+            self._timeout,
+        )
         self._on_stalled()

@@ -297,10 +297,6 @@ class GraphQLWSConsumer(ChannelsConsumer):
         )
 
     def _on_sends_stalled(self) -> None:
-        logger.warning(
-            "Giving up a connection whose client reads too slowly: no send completed for %.1f s",
-            self.send_buffer_timeout,
-        )
         # The close frame waits behind what the client has not read: the
         # connection is dropped if it is still there after another timeout.
         asyncio.get_running_loop().call_later(
