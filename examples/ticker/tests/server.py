@@ -31,6 +31,10 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 # The schema the docs page shows as wrong (a shared resolver that reads the connection).
 nosy_application: Any = GraphQLWSConsumer.as_asgi(schema=nosy_schema)
+# The example's WebSocket consumer, with a socket that takes nothing given up only after an
+# hour instead of send_buffer_timeout's 10 s: the backpressure test's subscriber that stops
+# reading shows its buffer at work (by default it would be closed with 4503 after 10 s).
+patient_application: Any = GraphQLWSConsumer.as_asgi(schema=schema, send_buffer_timeout=3600)
 
 
 class _Remember(logging.Handler):
@@ -114,6 +118,8 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
         await _test_endpoint(scope, receive, send)
     elif scope["type"] == "websocket" and scope["path"] == "/_test/nosy/graphql":
         await nosy_application(scope, receive, send)
+    elif scope["type"] == "websocket" and scope["path"] == "/_test/patient/graphql":
+        await patient_application(scope, receive, send)
     else:
         app: Any = ticker_application
         await app(scope, receive, send)

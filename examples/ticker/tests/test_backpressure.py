@@ -51,8 +51,12 @@ async def test_a_slow_subscriber_drops_the_oldest_and_never_stalls_the_others(
 
     async with contextlib.AsyncExitStack() as stack:
         fast = [await stack.enter_async_context(WSClient.connect(server.url)) for _ in range(FAST)]
-        # The slow one reads nothing until the end, with a small socket receive buffer.
-        slow = await stack.enter_async_context(WSClient.connect(server.url, receive_buffer=4096))
+        # The slow one reads nothing until the end, with a small socket receive buffer. It
+        # is served with a long send_buffer_timeout (see tests/server.py): by default a
+        # socket that takes nothing for 10 s is given up.
+        slow = await stack.enter_async_context(
+            WSClient.connect(server.url, "/_test/patient/graphql", receive_buffer=4096)
+        )
         for client in [*fast, slow]:
             await client.subscribe("1", FLOOD, {"symbol": SYMBOL})
         await server.wait_for_subscribers(FAST + 1, SYMBOL)
