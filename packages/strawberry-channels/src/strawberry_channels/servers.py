@@ -228,10 +228,9 @@ class SendWatchdog:
     its high-water mark (uvicorn): a client that stops reading stalls every
     send on its connection, and ``on_stalled`` is called (once, after a
     warning is logged) when sends have been waiting with none completing for
-    ``timeout`` seconds. Call
-    :meth:`started` before each send and :meth:`finished` after it (also when
-    it fails). It costs a clock read per send and at most one timer per
-    connection, armed only while a send waits.
+    ``timeout`` seconds. Call :meth:`started` before each send and
+    :meth:`finished` after it (also when it fails). It costs a clock read per
+    send and at most one timer per connection, armed only while a send waits.
     """
 
     __slots__ = ("_loop", "_on_stalled", "_pending", "_since", "_timeout", "_timer", "stalled")
